@@ -1,0 +1,51 @@
+//! The da web UI: a Leptos SPA rendered on the server and hydrated in the browser.
+//!
+//! Pages and components live here; data comes from server functions in [`api`], which are thin
+//! calls into `da_domain::Services` (only under the `ssr` feature — the wasm build never sees the
+//! domain, a store or axum).
+
+pub mod api;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="da-style" href="/pkg/da.css" />
+        <Title formatter=|page: String| if page.is_empty() { "da".to_owned() } else { format!("{page} · da") } />
+        <Router>
+            <Routes fallback=pages::NotFoundPage>
+                <Route path=path!("/") view=pages::DashboardPage />
+                <Route path=path!("/login") view=pages::LoginPage />
+            </Routes>
+        </Router>
+    }
+}

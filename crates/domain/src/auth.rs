@@ -1,0 +1,343 @@
+//! Authentication: password login, logout, the first-admin bootstrap, and resolving a
+//! credential to a [`Principal`] on every request (the hot path).
+
+use crate::audit;
+use crate::cache::{CachedSession, CachedUser};
+use crate::error::{Error, detail};
+use crate::principal::{Credential, Principal};
+use crate::services::{ClientInfo, Services};
+use crate::store::{CreateGuard, CreateOutcome, SessionRecord, UserRecord};
+use chrono::{DateTime, Duration, Utc};
+use da_types::validation::{normalize_email, validate_password};
+use da_types::{
+    BootstrapRequest, CredentialInfo, CredentialKind, HealthDetailed, LoginRequest, MeResponse,
+    Role, TokenResponse, UserCount,
+};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+/// Personal access tokens start with this; anything else is tried as a session JWT.
+pub const PAT_PREFIX: &str = "da_pat_";
+const DEVICE_LABEL_MAX_CHARS: usize = 120;
+
+impl Services {
+    /// Resolves a bearer credential, in the order and with the messages of `API.md` §1.
+    pub async fn authenticate(&self, credential: &str, ip: Option<&str>) -> Result<Principal, Error> {
+        if credential.starts_with(PAT_PREFIX) {
+            // Personal access tokens are not issued by this version.
+            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+        }
+        let claims = self
+            .inner
+            .keys
+            .verify(credential)
+            .ok_or(Error::Unauthenticated(detail::INVALID_TOKEN))?;
+        let user = self
+            .cached_user(claims.sub)
+            .await?
+            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+        if !user.active {
+            return Err(Error::Unauthenticated(detail::ACCOUNT_DEACTIVATED));
+        }
+        let now = Utc::now();
+        let session = match self.cached_session(claims.sid).await? {
+            Some(session) if !session.revoked && session.user_id == claims.sub => session,
+            _ => return Err(Error::Unauthenticated(detail::SESSION_REVOKED)),
+        };
+        if session.expires_at <= now {
+            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+        }
+        self.inner.session_activity.note(claims.sid, now, ip);
+        Ok(Principal {
+            user_id: claims.sub,
+            email: user.email,
+            role: user.role,
+            credential: Credential::Session {
+                session_id: claims.sid,
+                expires_at: session.expires_at,
+            },
+        })
+    }
+
+    /// `POST /auth/token`: checks the password and opens a session.
+    pub async fn login(&self, request: &LoginRequest, client: &ClientInfo) -> Result<TokenResponse, Error> {
+        let email = normalize_email(&request.email).map_err(Error::invalid)?;
+        let user = self.inner.store.user_by_email(&email).await?;
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        // Always verify (against a dummy hash when there is nothing to check) so that the
+        // response time does not tell which emails exist.
+        let verified = self.inner.hasher.verify(&request.password, stored_hash).await?;
+
+        let failure = match &user {
+            None => Some(("unknown_email", detail::INVALID_LOGIN)),
+            Some(u) if u.password_hash.is_none() => Some(("no_password", detail::NO_PASSWORD)),
+            Some(_) if !verified => Some(("wrong_password", detail::INVALID_LOGIN)),
+            Some(u) if !u.active => Some(("deactivated", detail::ACCOUNT_DEACTIVATED)),
+            Some(_) => None,
+        };
+        if let Some((reason, message)) = failure {
+            let mut row = audit::record(audit::AUTH_LOGIN_FAILED, format!("user:{email}"))
+                .from_ip(client.ip.as_deref())
+                .with_params(serde_json::json!({ "email": email, "reason": reason }));
+            if let Some(u) = &user {
+                row = row.by(u.id, &u.email);
+            }
+            if let Err(err) = self.inner.store.insert_audit(&row).await {
+                tracing::warn!(error = %err, "could not audit a failed login");
+            }
+            return Err(Error::Unauthenticated(message));
+        }
+        let user = user.expect("checked above");
+        self.start_session(&user, client, audit::AUTH_LOGIN).await
+    }
+
+    /// Opens a server-side session for `user` and mints its JWT.
+    async fn start_session(
+        &self,
+        user: &UserRecord,
+        client: &ClientInfo,
+        action: &str,
+    ) -> Result<TokenResponse, Error> {
+        let now = Utc::now();
+        let expires_at = now + Duration::hours(self.inner.config.session_hours);
+        let session = SessionRecord {
+            id: Uuid::new_v4(),
+            user_id: user.id,
+            device_label: device_label(client.user_agent.as_deref()),
+            ip: client.ip.clone(),
+            created_at: now,
+            last_active_at: now,
+            expires_at,
+            revoked_at: None,
+        };
+        let row = audit::record(action, format!("session:{}", session.id))
+            .by(user.id, &user.email)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({ "device_label": session.device_label }));
+        self.inner.store.record_login(&session, &row).await?;
+        self.inner.cache.put_session(session.id, Some(CachedSession::from(&session)));
+        self.inner.cache.put_user(user.id, Some(CachedUser::from(user)));
+        let access_token = self
+            .inner
+            .keys
+            .mint(user.id, &user.email, session.id, now, expires_at)
+            .map_err(|e| Error::Internal(format!("could not sign a session token: {e}")))?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "bearer".into(),
+            user_id: user.id,
+            email: user.email.clone(),
+            role: user.role,
+            expires_at: truncate_to_seconds(expires_at),
+        })
+    }
+
+    /// `POST /auth/logout`: revokes the caller's session server-side.
+    pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<(), Error> {
+        let session_id = principal
+            .session_id()
+            .ok_or_else(|| Error::Forbidden(detail::SESSION_REQUIRED.into()))?;
+        let row = audit::record(audit::AUTH_LOGOUT, format!("session:{session_id}"))
+            .by_principal(principal)
+            .from_ip(client.ip.as_deref());
+        self.inner.store.revoke_session(session_id, Utc::now(), &row).await?;
+        self.inner.cache.mark_session_revoked(session_id);
+        Ok(())
+    }
+
+    /// `POST /auth/bootstrap`: creates the first admin and logs them in. Once any admin exists
+    /// it is refused, unless `presented_token` matches the configured bootstrap token.
+    pub async fn bootstrap(
+        &self,
+        request: &BootstrapRequest,
+        presented_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<TokenResponse, Error> {
+        let unlocked = match (&self.inner.config.bootstrap_token, presented_token) {
+            (Some(expected), Some(presented)) => {
+                bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+            }
+            _ => false,
+        };
+        let guard = if unlocked { CreateGuard::EmailFree } else { CreateGuard::NoAdmin };
+        if guard == CreateGuard::NoAdmin && self.inner.store.count_admins().await? > 0 {
+            return Err(Error::Forbidden(detail::BOOTSTRAP_DISABLED.into()));
+        }
+        let user = self
+            .new_admin(&request.email, request.name.as_deref(), &request.password)
+            .await?;
+        let row = audit::record(audit::AUTH_BOOTSTRAP, format!("user:{}", user.id))
+            .by(user.id, &user.email)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({ "email": user.email, "via_bootstrap_token": unlocked }));
+        self.insert_admin(&user, guard, &row).await?;
+        self.start_session(&user, client, audit::AUTH_LOGIN).await
+    }
+
+    /// Creates the admin named by `DA_ADMIN_EMAIL` / `DA_ADMIN_PASSWORD` when no admin exists.
+    /// Returns whether one was created.
+    pub async fn seed_admin(&self, email: &str, password: &str) -> Result<bool, Error> {
+        if self.inner.store.count_admins().await? > 0 {
+            return Ok(false);
+        }
+        let user = self.new_admin(email, None, password).await?;
+        let row = audit::record(audit::AUTH_BOOTSTRAP, format!("user:{}", user.id))
+            .with_params(serde_json::json!({ "email": user.email, "source": "environment" }));
+        match self.insert_admin(&user, CreateGuard::NoAdmin, &row).await {
+            Ok(()) => Ok(true),
+            Err(Error::Forbidden(_)) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn admin_exists(&self) -> Result<bool, Error> {
+        Ok(self.inner.store.count_admins().await? > 0)
+    }
+
+    async fn new_admin(&self, email: &str, name: Option<&str>, password: &str) -> Result<UserRecord, Error> {
+        let email = normalize_email(email).map_err(Error::invalid)?;
+        validate_password(password).map_err(Error::invalid)?;
+        let name = display_name(name, &email);
+        let password_hash = self.inner.hasher.hash(password).await?;
+        let now = Utc::now();
+        Ok(UserRecord {
+            id: Uuid::new_v4(),
+            email,
+            name,
+            role: Role::Admin,
+            active: true,
+            password_hash: Some(password_hash),
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            deactivated_at: None,
+            deactivated_by: None,
+        })
+    }
+
+    async fn insert_admin(&self, user: &UserRecord, guard: CreateGuard, row: &crate::store::AuditRecord) -> Result<(), Error> {
+        match self.inner.store.create_user(user, guard, row).await? {
+            CreateOutcome::Created => {
+                self.inner.cache.put_user(user.id, Some(CachedUser::from(user)));
+                Ok(())
+            }
+            CreateOutcome::AdminExists => Err(Error::Forbidden(detail::BOOTSTRAP_DISABLED.into())),
+            CreateOutcome::EmailTaken => Err(Error::Conflict(detail::EMAIL_TAKEN.into())),
+        }
+    }
+
+    /// `GET /api/me`.
+    pub async fn me(&self, principal: &Principal) -> Result<MeResponse, Error> {
+        let user = self
+            .cached_user(principal.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+        let credential = match principal.credential {
+            Credential::Session { expires_at, .. } => CredentialInfo {
+                kind: CredentialKind::Session,
+                token_id: None,
+                expires_at: Some(truncate_to_seconds(expires_at)),
+            },
+            Credential::Pat { token_id, expires_at } => CredentialInfo {
+                kind: CredentialKind::Pat,
+                token_id: Some(token_id),
+                expires_at: expires_at.map(truncate_to_seconds),
+            },
+        };
+        Ok(MeResponse {
+            id: principal.user_id,
+            email: user.email,
+            name: user.name,
+            role: principal.role,
+            active: user.active,
+            created_at: truncate_to_seconds(user.created_at),
+            credential,
+        })
+    }
+
+    /// `GET /api/health/detailed` (any signed-in user).
+    pub async fn health_detailed(&self, _caller: &Principal) -> Result<HealthDetailed, Error> {
+        let store = &self.inner.store;
+        Ok(HealthDetailed {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            schema_version: store.schema_version().await?,
+            storage: store.backend().into(),
+            users: UserCount { count: store.count_users().await? },
+        })
+    }
+}
+
+/// A user's display name: the given one trimmed, or the email's local part.
+pub fn display_name(name: Option<&str>, email: &str) -> String {
+    match name.map(str::trim) {
+        Some(name) if !name.is_empty() => name.chars().take(200).collect(),
+        _ => email.split('@').next().unwrap_or(email).to_owned(),
+    }
+}
+
+fn truncate_to_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}
+
+/// A short human label for a session, from its User-Agent: "Firefox on Linux", "da CLI 0.1.0".
+pub fn device_label(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
+        return "Unknown device".into();
+    };
+    if let Some(version) = ua.strip_prefix("da-cli/") {
+        return format!("da CLI {}", version.split_whitespace().next().unwrap_or(""));
+    }
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    let os = [
+        ("Windows", "Windows"),
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_owned(),
+        _ => ua.chars().filter(|c| !c.is_control()).take(DEVICE_LABEL_MAX_CHARS).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_labels_are_short_and_readable() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device_label(Some(firefox)), "Firefox on Linux");
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        assert_eq!(device_label(Some(chrome)), "Chrome on Windows");
+        assert_eq!(device_label(Some("da-cli/0.1.0")), "da CLI 0.1.0");
+        assert_eq!(device_label(None), "Unknown device");
+        assert_eq!(device_label(Some(&"x".repeat(500))).len(), DEVICE_LABEL_MAX_CHARS);
+    }
+
+    #[test]
+    fn display_name_defaults_to_the_local_part() {
+        assert_eq!(display_name(None, "ada@example.com"), "ada");
+        assert_eq!(display_name(Some("  "), "ada@example.com"), "ada");
+        assert_eq!(display_name(Some(" Ada L "), "ada@example.com"), "Ada L");
+    }
+}

@@ -1,0 +1,62 @@
+//! Who is calling: the authenticated user, their effective role and the credential used.
+
+use chrono::{DateTime, Utc};
+use da_types::Role;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A browser or CLI session (JWT) backed by a server-side session row.
+    Session {
+        session_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    /// A personal access token.
+    Pat {
+        token_id: Uuid,
+        expires_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// An authenticated caller, resolved from current data on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub email: String,
+    /// The role this request acts with: the user's current role, narrowed by a PAT's role.
+    pub role: Role,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.credential {
+            Credential::Session { session_id, .. } => Some(session_id),
+            Credential::Pat { .. } => None,
+        }
+    }
+}
+
+/// What authenticating a request concluded; surfaces keep it with the request.
+#[derive(Debug, Clone)]
+pub enum AuthState {
+    /// No credential was presented.
+    Anonymous,
+    /// A credential was presented and refused, with the contract's `detail`.
+    Refused(&'static str),
+    Authenticated(Principal),
+}
+
+impl AuthState {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            AuthState::Authenticated(principal) => Some(principal),
+            _ => None,
+        }
+    }
+}
+

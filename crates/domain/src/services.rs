@@ -1,0 +1,115 @@
+//! The [`Services`] handle every surface holds, and its configuration.
+
+use crate::cache::{AuthCache, CachedSession, CachedUser};
+use crate::error::Error;
+use crate::jwt::SessionKeys;
+use crate::password::PasswordHasher;
+use crate::store::Store;
+use crate::usage::ActivityLog;
+use chrono::Utc;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct ServicesConfig {
+    /// HS256 key for session JWTs (at least 32 bytes; the server checks).
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of a login session.
+    pub session_hours: i64,
+    /// Unlocks `/auth/bootstrap` after the first admin exists.
+    pub bootstrap_token: Option<String>,
+    /// How many Argon2id hashes may run at once.
+    pub hash_concurrency: usize,
+}
+
+impl std::fmt::Debug for ServicesConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServicesConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("session_hours", &self.session_hours)
+            .field("bootstrap_token", &self.bootstrap_token.as_ref().map(|_| "<redacted>"))
+            .field("hash_concurrency", &self.hash_concurrency)
+            .finish()
+    }
+}
+
+/// Where a request came from, for sessions and audit rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The business layer. Cheap to clone; all clones share one cache and one store.
+#[derive(Clone)]
+pub struct Services {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: Arc<dyn Store>,
+    pub cache: AuthCache,
+    pub hasher: PasswordHasher,
+    pub keys: SessionKeys,
+    pub config: ServicesConfig,
+    pub session_activity: ActivityLog,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, config: ServicesConfig) -> Self {
+        Services {
+            inner: Arc::new(Inner {
+                store,
+                cache: AuthCache::default(),
+                hasher: PasswordHasher::new(config.hash_concurrency),
+                keys: SessionKeys::new(&config.jwt_secret),
+                config,
+                session_activity: ActivityLog::default(),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The user as the auth path sees it: cache first, store on a miss.
+    pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<CachedUser>, Error> {
+        if let Some(hit) = self.inner.cache.user(id) {
+            return Ok(hit);
+        }
+        let user = self.inner.store.user_by_id(id).await?;
+        let cached = user.as_ref().map(CachedUser::from);
+        self.inner.cache.put_user(id, cached.clone());
+        Ok(cached)
+    }
+
+    pub(crate) async fn cached_session(&self, id: Uuid) -> Result<Option<CachedSession>, Error> {
+        if let Some(hit) = self.inner.cache.session(id) {
+            return Ok(hit);
+        }
+        let session = self.inner.store.session_by_id(id).await?;
+        let cached = session.as_ref().map(CachedSession::from);
+        self.inner.cache.put_session(id, cached);
+        Ok(cached)
+    }
+
+    /// Writes the batched "last active" stamps; failed batches are kept for the next round.
+    pub async fn flush_activity(&self) -> Result<usize, Error> {
+        let stamps = self.inner.session_activity.drain();
+        if stamps.is_empty() {
+            return Ok(0);
+        }
+        let count = stamps.len();
+        if let Err(err) = self.inner.store.touch_sessions(&stamps).await {
+            self.inner.session_activity.restore(stamps);
+            return Err(err.into());
+        }
+        Ok(count)
+    }
+
+    /// Periodic housekeeping of in-memory state.
+    pub fn prune(&self) {
+        self.inner.cache.prune_sessions(Utc::now());
+    }
+}

@@ -1,0 +1,145 @@
+//! Opening the database file and bringing its schema up to date.
+
+use duckdb::Connection;
+use std::path::{Path, PathBuf};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Applied in order; an applied migration is never edited, only followed by a new one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/0001_init.sql"),
+}];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "the database {path} is in use by another process (DuckDB allows one process per file): \
+         stop the other da-server or choose another data dir"
+    )]
+    Locked { path: PathBuf },
+    #[error(
+        "the database {path} has schema version {found}, newer than this da-server supports \
+         ({supported}): run a newer da-server, or restore a backup made for this version"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("could not keep a copy of {path} before migrating it: {source}")]
+    Backup {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not open the database {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("migration {version} ({name}) failed: {message}")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        message: String,
+    },
+}
+
+pub(crate) fn open_connection(path: &Path) -> Result<Connection, OpenError> {
+    Connection::open(path).map_err(|err| {
+        let message = err.to_string();
+        if message.contains("Could not set lock") || message.contains("Conflicting lock") {
+            OpenError::Locked {
+                path: path.to_owned(),
+            }
+        } else {
+            OpenError::Open {
+                path: path.to_owned(),
+                message,
+            }
+        }
+    })
+}
+
+/// The highest applied version, 0 for a database that has none.
+pub(crate) fn current_version(conn: &Connection) -> Result<i64, duckdb::Error> {
+    let has_table: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_table == 0 {
+        return Ok(0);
+    }
+    conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_migrations",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Applies pending migrations. Before touching a database that already has a schema, copies
+/// the file aside as `<file>.pre-migrate`.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<i64, OpenError> {
+    let open_err = |err: duckdb::Error| OpenError::Open {
+        path: path.to_owned(),
+        message: err.to_string(),
+    };
+    let current = current_version(conn).map_err(open_err)?;
+    let supported = latest_version();
+    if current > supported {
+        return Err(OpenError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            supported,
+        });
+    }
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    if pending.is_empty() {
+        return Ok(current);
+    }
+    if current > 0 {
+        // Make the file self-contained (no WAL) before copying it.
+        conn.execute_batch("CHECKPOINT").map_err(open_err)?;
+        let backup = backup_path(path);
+        std::fs::copy(path, &backup).map_err(|source| OpenError::Backup {
+            path: path.to_owned(),
+            source,
+        })?;
+        tracing::info!(backup = %backup.display(), from = current, "kept a copy of the database before migrating");
+    }
+    for migration in pending {
+        let failed = |err: duckdb::Error| OpenError::Migration {
+            version: migration.version,
+            name: migration.name,
+            message: err.to_string(),
+        };
+        let tx = conn.transaction().map_err(failed)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
+        )
+        .map_err(failed)?;
+        tx.execute_batch(migration.sql).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, current_timestamp::TIMESTAMP)",
+            duckdb::params![migration.version, migration.name],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+    }
+    Ok(supported)
+}
+
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".pre-migrate");
+    PathBuf::from(name)
+}

@@ -1,0 +1,348 @@
+//! `DuckDbStore`: the SQL behind each [`Store`] method.
+
+use crate::convert::{parse_uuid, store_error, ts, ts_opt, utc};
+use crate::migrate::{self, OpenError};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use da_domain::store::{
+    ActivityStamp, AuditRecord, CreateGuard, CreateOutcome, SessionRecord, Store, StoreError,
+    UserRecord,
+};
+use duckdb::{Connection, OptionalExt, Row, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use uuid::Uuid;
+
+/// Reader connections kept for reuse; more are cloned on demand under load.
+const IDLE_READERS: usize = 8;
+
+#[derive(Clone)]
+pub struct DuckDbStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    schema_version: i64,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl DuckDbStore {
+    /// Opens (or creates) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let mut conn = migrate::open_connection(path)?;
+        let schema_version = migrate::migrate(&mut conn, path)?;
+        Ok(DuckDbStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                schema_version,
+                writer: Mutex::new(conn),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs a read on a pooled connection, off the async workers.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, duckdb::Error> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        run_blocking(move || {
+            let conn = match lock(&inner.readers).pop() {
+                Some(conn) => conn,
+                None => lock(&inner.writer).try_clone().map_err(store_error)?,
+            };
+            let result = work(&conn).map_err(store_error);
+            let mut idle = lock(&inner.readers);
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+    }
+
+    /// Runs a write on the single writer connection: writes are serialised, so concurrent
+    /// requests never collide on one row.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, duckdb::Error> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        run_blocking(move || work(&mut lock(&inner.writer)).map_err(store_error)).await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Other(format!("database task failed: {e}")))?
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, active, password_hash, created_at, updated_at, \
+                            last_login_at, deactivated_at, deactivated_by";
+
+fn user_from_row(row: &Row<'_>) -> Result<UserRecord, duckdb::Error> {
+    let role: String = row.get(3)?;
+    Ok(UserRecord {
+        id: parse_uuid(&row.get::<_, String>(0)?)?,
+        email: row.get(1)?,
+        name: row.get(2)?,
+        role: role.parse().map_err(|e| {
+            duckdb::Error::FromSqlConversionFailure(3, duckdb::types::Type::Text, Box::new(e))
+        })?,
+        active: row.get(4)?,
+        password_hash: row.get(5)?,
+        created_at: utc(row.get(6)?),
+        updated_at: utc(row.get(7)?),
+        last_login_at: row.get::<_, Option<NaiveDateTime>>(8)?.map(utc),
+        deactivated_at: row.get::<_, Option<NaiveDateTime>>(9)?.map(utc),
+        deactivated_by: row
+            .get::<_, Option<String>>(10)?
+            .map(|id| parse_uuid(&id))
+            .transpose()?,
+    })
+}
+
+const SESSION_COLUMNS: &str =
+    "id, user_id, device_label, ip, created_at, last_active_at, expires_at, revoked_at";
+
+fn session_from_row(row: &Row<'_>) -> Result<SessionRecord, duckdb::Error> {
+    Ok(SessionRecord {
+        id: parse_uuid(&row.get::<_, String>(0)?)?,
+        user_id: parse_uuid(&row.get::<_, String>(1)?)?,
+        device_label: row.get(2)?,
+        ip: row.get(3)?,
+        created_at: utc(row.get(4)?),
+        last_active_at: utc(row.get(5)?),
+        expires_at: utc(row.get(6)?),
+        revoked_at: row.get::<_, Option<NaiveDateTime>>(7)?.map(utc),
+    })
+}
+
+fn insert_audit(conn: &Connection, audit: &AuditRecord) -> Result<(), duckdb::Error> {
+    conn.execute(
+        "INSERT INTO audit_log (id, occurred_at, actor_id, actor_email, action, resource, params, ip)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            audit.id.to_string(),
+            ts(audit.at),
+            audit.actor_id.map(|id| id.to_string()),
+            audit.actor_email,
+            audit.action,
+            audit.resource,
+            audit.params.to_string(),
+            audit.ip,
+        ],
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for DuckDbStore {
+    fn backend(&self) -> &'static str {
+        "duckdb"
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.inner.schema_version)
+    }
+
+    async fn count_users(&self) -> Result<u64, StoreError> {
+        self.read(|conn| conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0)))
+            .await
+    }
+
+    async fn count_admins(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT count(*) FROM users WHERE role = 'admin'",
+                [],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"),
+                [id.to_string()],
+                user_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let email = email.to_owned();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?"),
+                [email],
+                user_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn create_user(
+        &self,
+        user: &UserRecord,
+        guard: CreateGuard,
+        audit: &AuditRecord,
+    ) -> Result<CreateOutcome, StoreError> {
+        let (user, audit) = (user.clone(), audit.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            if guard == CreateGuard::NoAdmin {
+                let admins: i64 = tx.query_row(
+                    "SELECT count(*) FROM users WHERE role = 'admin'",
+                    [],
+                    |row| row.get(0),
+                )?;
+                if admins > 0 {
+                    return Ok(CreateOutcome::AdminExists);
+                }
+            }
+            let taken: i64 = tx.query_row(
+                "SELECT count(*) FROM users WHERE email = ?",
+                [&user.email],
+                |row| row.get(0),
+            )?;
+            if taken > 0 {
+                return Ok(CreateOutcome::EmailTaken);
+            }
+            tx.execute(
+                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                params![
+                    user.id.to_string(),
+                    user.email,
+                    user.name,
+                    user.role.as_str(),
+                    user.active,
+                    user.password_hash,
+                    ts(user.created_at),
+                    ts(user.updated_at),
+                    ts_opt(user.last_login_at),
+                    ts_opt(user.deactivated_at),
+                    user.deactivated_by.map(|id| id.to_string()),
+                ],
+            )?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(CreateOutcome::Created)
+        })
+        .await
+    }
+
+    async fn record_login(
+        &self,
+        session: &SessionRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let (session, audit) = (session.clone(), audit.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                params![
+                    session.id.to_string(),
+                    session.user_id.to_string(),
+                    session.device_label,
+                    session.ip,
+                    ts(session.created_at),
+                    ts(session.last_active_at),
+                    ts(session.expires_at),
+                    ts_opt(session.revoked_at),
+                ],
+            )?;
+            tx.execute(
+                "UPDATE users SET last_login_at = ? WHERE id = ?",
+                params![ts(session.created_at), session.user_id.to_string()],
+            )?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn session_by_id(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),
+                [id.to_string()],
+                session_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn revoke_session(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let audit = audit.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let exists: i64 = tx.query_row(
+                "SELECT count(*) FROM sessions WHERE id = ?",
+                [id.to_string()],
+                |row| row.get(0),
+            )?;
+            if exists == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                params![ts(at), id.to_string()],
+            )?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {
+        let stamps = stamps.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut update = tx.prepare(
+                    "UPDATE sessions SET last_active_at = greatest(last_active_at, ?) WHERE id = ?",
+                )?;
+                for stamp in &stamps {
+                    update.execute(params![ts(stamp.at), stamp.id.to_string()])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+        let audit = audit.clone();
+        self.write(move |conn| insert_audit(conn, &audit)).await
+    }
+}

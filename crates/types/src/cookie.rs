@@ -1,0 +1,34 @@
+//! The `Set-Cookie` values for a browser session, written once for every surface that sets them.
+
+use crate::SESSION_COOKIE;
+
+/// `access_token=<jwt>`: HttpOnly, SameSite=Lax, Path=/, Secure when served over https.
+pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+        max_age_seconds.max(0),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Expires the session cookie (`Max-Age=0`).
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_carry_the_contract_attributes() {
+        assert_eq!(
+            session_cookie("abc", 60, false),
+            "access_token=abc; HttpOnly; SameSite=Lax; Path=/; Max-Age=60"
+        );
+        assert_eq!(
+            clear_session_cookie(true),
+            "access_token=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure"
+        );
+    }
+}

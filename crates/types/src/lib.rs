@@ -1,0 +1,20 @@
+//! Wire types shared by every surface: the REST API, the SPA (compiled to wasm) and the CLI.
+//!
+//! Only serde and plain data live here, plus the input rules that both sides of the wire need
+//! (email and password shape, safe redirect targets). No I/O, no HTTP framework, no storage.
+
+pub mod cookie;
+pub mod detail;
+pub mod dto;
+pub mod error;
+pub mod redirect;
+pub mod role;
+pub mod validation;
+
+pub use dto::*;
+pub use error::{ApiError, ErrorCode};
+pub use redirect::safe_next;
+pub use role::{Role, UnknownRole};
+
+/// Name of the cookie that carries a browser's session JWT.
+pub const SESSION_COOKIE: &str = "access_token";

@@ -1,0 +1,306 @@
+//! Server configuration: defaults ← optional TOML file ← `DA_*` environment ← command-line flags.
+//!
+//! clap reads flags and their `DA_*` variables (flags win); a value neither gives falls back to
+//! the TOML file named by `--config` / `DA_CONFIG`, then to the default. Secrets never appear in
+//! `Debug` output.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser, Default)]
+#[command(name = "da-server", version, about = "The da access server: REST API, web UI and CLI downloads")]
+pub struct Args {
+    /// TOML file with any of the settings below (keys as the flags, with `_` for `-`).
+    #[arg(long, env = "DA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Listen address [default: 127.0.0.1:8000]
+    #[arg(long, env = "DA_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Directory for the DuckDB file and generated secrets [default: ./data]
+    #[arg(long, env = "DA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Storage backend [default: duckdb://$DA_DATA_DIR/da.duckdb]
+    #[arg(long, env = "DA_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// HS256 key for session tokens, at least 32 bytes [default: generated into the data dir]
+    #[arg(long, env = "DA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Base URL for links and the install script [default: the request's origin]
+    #[arg(long, env = "DA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Create this admin at start-up when no admin exists (with --admin-password)
+    #[arg(long, env = "DA_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    #[arg(long, env = "DA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Unlocks POST /auth/bootstrap after the first admin exists
+    #[arg(long, env = "DA_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    pub bootstrap_token: Option<String>,
+    /// How many X-Forwarded-For entries (from the right) to trust for the client IP [default: 0]
+    #[arg(long, env = "DA_TRUSTED_PROXY_HOPS")]
+    pub trusted_proxy_hops: Option<usize>,
+    /// Session lifetime in hours [default: 24]
+    #[arg(long, env = "DA_SESSION_HOURS")]
+    pub session_hours: Option<i64>,
+    /// Admin cap on personal access token lifetime, in days [default: unset]
+    #[arg(long, env = "DA_PAT_MAX_DAYS")]
+    pub pat_max_days: Option<i64>,
+    /// Outgoing mail server [default: unset]
+    #[arg(long, env = "DA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    #[arg(long, env = "DA_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Where the `da` binary to distribute lives [default: next to the server binary]
+    #[arg(long, env = "DA_CLI_DIST_DIR")]
+    pub cli_dist_dir: Option<PathBuf>,
+    /// The built web UI (wasm bundle, CSS) [default: `site` next to the binary, else ./target/site]
+    #[arg(long, env = "DA_SITE_DIR")]
+    pub site_dir: Option<PathBuf>,
+    /// Log filter [default: info]
+    #[arg(long, env = "DA_LOG")]
+    pub log: Option<String>,
+    /// `human` or `json` [default: human]
+    #[arg(long, env = "DA_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The same settings as read from a TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    jwt_secret: Option<String>,
+    public_url: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    bootstrap_token: Option<String>,
+    trusted_proxy_hops: Option<usize>,
+    session_hours: Option<i64>,
+    pat_max_days: Option<i64>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    cli_dist_dir: Option<PathBuf>,
+    site_dir: Option<PathBuf>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The DuckDB file (from `duckdb://PATH`).
+    pub database_path: PathBuf,
+    /// `None`: generate once into the data dir.
+    pub jwt_secret: Option<String>,
+    pub public_url: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub bootstrap_token: Option<String>,
+    pub trusted_proxy_hops: usize,
+    pub session_hours: i64,
+    pub pat_max_days: Option<i64>,
+    pub smtp_url: Option<String>,
+    pub smtp_from: Option<String>,
+    pub cli_dist_dir: PathBuf,
+    pub site_dir: PathBuf,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+fn redact<T>(value: &Option<T>) -> Option<&'static str> {
+    value.as_ref().map(|_| "<redacted>")
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_path", &self.database_path)
+            .field("jwt_secret", &redact(&self.jwt_secret))
+            .field("public_url", &self.public_url)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &redact(&self.admin_password))
+            .field("bootstrap_token", &redact(&self.bootstrap_token))
+            .field("trusted_proxy_hops", &self.trusted_proxy_hops)
+            .field("session_hours", &self.session_hours)
+            .field("pat_max_days", &self.pat_max_days)
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("smtp_from", &self.smtp_from)
+            .field("cli_dist_dir", &self.cli_dist_dir)
+            .field("site_dir", &self.site_dir)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn load(args: Args) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileSettings>(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        Config::merge(args, file)
+    }
+
+    fn merge(args: Args, file: FileSettings) -> anyhow::Result<Config> {
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = args.database_url.or(file.database_url);
+        let database_path = match database_url {
+            None => data_dir.join("da.duckdb"),
+            Some(url) => match url.strip_prefix("duckdb://") {
+                Some(path) if !path.is_empty() => PathBuf::from(path),
+                _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                    bail!("DA_DATABASE_URL: the PostgreSQL backend is not available in this build; use duckdb://PATH")
+                }
+                _ => bail!("DA_DATABASE_URL must look like duckdb://PATH"),
+            },
+        };
+        let session_hours = args.session_hours.or(file.session_hours).unwrap_or(24);
+        if !(1..=24 * 366).contains(&session_hours) {
+            bail!("DA_SESSION_HOURS must be between 1 and 8784");
+        }
+        let pat_max_days = args.pat_max_days.or(file.pat_max_days);
+        if let Some(days) = pat_max_days
+            && !(1..=3650).contains(&days)
+        {
+            bail!("DA_PAT_MAX_DAYS must be between 1 and 3650");
+        }
+        let jwt_secret = args.jwt_secret.or(file.jwt_secret);
+        if let Some(secret) = &jwt_secret
+            && secret.len() < 32
+        {
+            bail!("DA_JWT_SECRET must be at least 32 bytes long");
+        }
+        let public_url = args.public_url.or(file.public_url).map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("DA_PUBLIC_URL must start with http:// or https://");
+        }
+        let admin_email = args.admin_email.or(file.admin_email);
+        let admin_password = args.admin_password.or(file.admin_password);
+        if admin_email.is_some() != admin_password.is_some() {
+            bail!("DA_ADMIN_EMAIL and DA_ADMIN_PASSWORD must be set together");
+        }
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("human") | Some("text") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("DA_LOG_FORMAT must be `human` or `json`, not `{other}`"),
+        };
+        let exe_dir = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("."));
+        let site_dir = args.site_dir.or(file.site_dir).unwrap_or_else(|| default_site_dir(&exe_dir));
+        Ok(Config {
+            bind: args.bind.or(file.bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            data_dir,
+            database_path,
+            jwt_secret,
+            public_url,
+            admin_email,
+            admin_password,
+            bootstrap_token: args.bootstrap_token.or(file.bootstrap_token).filter(|t| !t.is_empty()),
+            trusted_proxy_hops: args.trusted_proxy_hops.or(file.trusted_proxy_hops).unwrap_or(0),
+            session_hours,
+            pat_max_days,
+            smtp_url: args.smtp_url.or(file.smtp_url),
+            smtp_from: args.smtp_from.or(file.smtp_from),
+            cli_dist_dir: args.cli_dist_dir.or(file.cli_dist_dir).unwrap_or(exe_dir),
+            site_dir,
+            log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log_format,
+        })
+    }
+}
+
+/// `site/` beside the binary (an installed layout), else the build's `target/site` (the binary
+/// sits in `target/<profile>/`), else `./target/site`.
+fn default_site_dir(exe_dir: &Path) -> PathBuf {
+    let beside = exe_dir.join("site");
+    if beside.is_dir() {
+        return beside;
+    }
+    let in_target = exe_dir.join("..").join("site");
+    if in_target.is_dir() {
+        return in_target;
+    }
+    PathBuf::from("target/site")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merge(args: Args, file: &str) -> anyhow::Result<Config> {
+        Config::merge(args, toml::from_str(file).unwrap())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = merge(Args::default(), "").unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.database_path, PathBuf::from("./data/da.duckdb"));
+        assert_eq!(config.session_hours, 24);
+        assert_eq!(config.trusted_proxy_hops, 0);
+        assert_eq!(config.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn flags_and_env_win_over_the_file() {
+        let args = Args {
+            session_hours: Some(8),
+            ..Args::default()
+        };
+        let config = merge(args, "session_hours = 12\ndata_dir = \"/srv/da\"").unwrap();
+        assert_eq!(config.session_hours, 8);
+        assert_eq!(config.database_path, PathBuf::from("/srv/da/da.duckdb"));
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        let short = Args {
+            jwt_secret: Some("short".into()),
+            ..Args::default()
+        };
+        assert!(merge(short, "").unwrap_err().to_string().contains("at least 32 bytes"));
+        let pg = Args {
+            database_url: Some("postgres://x".into()),
+            ..Args::default()
+        };
+        assert!(merge(pg, "").unwrap_err().to_string().contains("PostgreSQL"));
+        assert!(Config::merge(Args::default(), FileSettings::default()).is_ok());
+        assert!(toml::from_str::<FileSettings>("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let args = Args {
+            jwt_secret: Some("s".repeat(40)),
+            admin_email: Some("a@b.c".into()),
+            admin_password: Some("hunter2hunter2".into()),
+            ..Args::default()
+        };
+        let shown = format!("{:?}", merge(args, "").unwrap());
+        assert!(!shown.contains("ssss") && !shown.contains("hunter2"), "{shown}");
+    }
+}

@@ -1,0 +1,315 @@
+//! Request pipeline pieces: credential resolution (with the browser-vs-API rule and the
+//! cross-site check), security headers, and the JSON envelope for framework errors.
+
+use da_domain::AuthState;
+use crate::http_error::HttpError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, LOCATION, ORIGIN, REFERER,
+    REFERRER_POLICY, SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use da_domain::ClientInfo;
+use da_domain::error::detail;
+use da_types::{ApiError, ErrorCode, SESSION_COOKIE};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use std::net::SocketAddr;
+
+/// The CSP for HTML that did not set its own (the SPA sets one with its script nonce).
+pub const FALLBACK_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// Where the credential came from; the cross-site check applies to the cookie only.
+enum Presented {
+    Nothing,
+    MalformedHeader,
+    Header(String),
+    Cookie(String),
+}
+
+fn presented_credential(headers: &HeaderMap) -> Presented {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        // A header, if present, wins even when it is invalid.
+        let token = value.to_str().ok().and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            let token = token.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+        });
+        return token.map_or(Presented::MalformedHeader, Presented::Header);
+    }
+    match session_cookie(headers) {
+        Some(token) => Presented::Cookie(token),
+        None => Presented::Nothing,
+    }
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The client's address: the TCP peer, or with N trusted proxy hops the N-th
+/// `X-Forwarded-For` entry from the right.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trusted_hops: usize) -> Option<String> {
+    if trusted_hops > 0 {
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        if forwarded.len() >= trusted_hops
+            && let Ok(ip) = forwarded[forwarded.len() - trusted_hops].parse::<std::net::IpAddr>()
+        {
+            return Some(ip.to_string());
+        }
+    }
+    peer.map(|addr| addr.ip().to_string())
+}
+
+/// Paths only machines use: the REST API, server functions, assets and downloads.
+pub fn is_machine_path(path: &str) -> bool {
+    const MACHINE_PREFIXES: [&str; 5] = ["/api", "/auth", "/cli", "/pkg", "/rpc"];
+    MACHINE_PREFIXES.iter().any(|prefix| {
+        path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// Paths a browser navigates to, which get a redirect to `/login` instead of a JSON 401.
+pub fn is_page_path(path: &str) -> bool {
+    const PUBLIC_PAGES: [&str; 4] = ["/login", "/setup", "/reset-password", "/install"];
+    let last_segment = path.rsplit('/').next().unwrap_or("");
+    !is_machine_path(path) && !PUBLIC_PAGES.contains(&path) && !last_segment.contains('.')
+}
+
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+pub fn login_redirect(path_and_query: &str) -> String {
+    format!("/login?next={}", utf8_percent_encode(path_and_query, QUERY_VALUE))
+}
+
+/// Is this request's `Origin` (or, without one, `Referer`) another site than ours?
+fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    let source = headers
+        .get(ORIGIN)
+        .or_else(|| headers.get(REFERER))
+        .and_then(|v| v.to_str().ok());
+    let Some(source) = source else {
+        // Neither header: not a browser-initiated cross-site request (browsers send Origin on
+        // cross-site POSTs).
+        return false;
+    };
+    let Some(origin) = origin_of(source) else {
+        return true; // "null" or garbage
+    };
+    match public_url.and_then(origin_of) {
+        Some(ours) => !origin.eq_ignore_ascii_case(&ours),
+        None => {
+            let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let theirs = origin.split_once("://").map_or("", |(_, authority)| authority);
+            host.is_empty() || !theirs.eq_ignore_ascii_case(host)
+        }
+    }
+}
+
+/// `scheme://authority` of a URL, lower-cased scheme.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), authority))
+}
+
+/// Resolves the credential of every request into an [`AuthState`] extension (and the client's
+/// [`ClientInfo`]), refuses cookie-authenticated cross-site writes, and sends browsers without
+/// a valid session to `/login`.
+pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let client = ClientInfo {
+        ip: client_ip(req.headers(), peer, state.config.trusted_proxy_hops),
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    };
+
+    let presented = presented_credential(req.headers());
+    let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if state_changing
+        && matches!(presented, Presented::Cookie(_))
+        && is_cross_site(req.headers(), state.config.public_url.as_deref())
+    {
+        return HttpError::new(ErrorCode::Forbidden, "Cross-site request refused").into_response();
+    }
+
+    let auth = match &presented {
+        Presented::Nothing => AuthState::Anonymous,
+        Presented::MalformedHeader => AuthState::Refused(detail::MISSING_CREDENTIAL),
+        Presented::Header(token) | Presented::Cookie(token) => {
+            match state.services.authenticate(token, client.ip.as_deref()).await {
+                Ok(principal) => AuthState::Authenticated(principal),
+                Err(da_domain::Error::Unauthenticated(why)) => AuthState::Refused(why),
+                Err(other) => return HttpError::from(other).into_response(),
+            }
+        }
+    };
+
+    let is_navigation = matches!(*req.method(), Method::GET | Method::HEAD);
+    if is_navigation && auth.principal().is_none() && is_page_path(req.uri().path()) {
+        let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        let mut response = (StatusCode::FOUND, [(LOCATION, login_redirect(target))]).into_response();
+        if matches!(presented, Presented::Cookie(_)) {
+            // The cookie no longer works: drop it so the browser stops sending it.
+            if let Ok(clear) = HeaderValue::from_str(&da_types::cookie::clear_session_cookie(state.secure_cookies())) {
+                response.headers_mut().insert(SET_COOKIE, clear);
+            }
+        }
+        return response;
+    }
+
+    req.extensions_mut().insert(client);
+    req.extensions_mut().insert(auth);
+    next.run(req).await
+}
+
+/// Hardening headers on every response; a strict CSP on HTML that did not bring its own.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let is_html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(FALLBACK_CSP));
+        }
+    }
+    response
+}
+
+/// Framework-made errors (405, 413, a panic's 500, ...) come as plain text; machines get the
+/// JSON envelope instead. HTML error pages and JSON bodies pass unchanged.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let code = ErrorCode::for_status(status.as_u16());
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large".to_owned(),
+        StatusCode::NOT_FOUND => "Not found".to_owned(),
+        s if s.is_server_error() => "Internal server error".to_owned(),
+        s => s.canonical_reason().unwrap_or("Bad request").to_owned(),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let body = serde_json::to_vec(&ApiError::new(code, detail)).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn page_paths_are_told_apart_from_machine_paths() {
+        for page in ["/", "/tokens", "/admin/users", "/nope"] {
+            assert!(is_page_path(page), "{page}");
+        }
+        for machine in [
+            "/api", "/api/me", "/auth/token", "/cli/download", "/pkg/frontend.js", "/rpc/login",
+            "/login", "/setup", "/reset-password", "/install", "/favicon.ico", "/da.css",
+        ] {
+            assert!(!is_page_path(machine), "{machine}");
+        }
+        assert!(is_page_path("/apiary"));
+    }
+
+    #[test]
+    fn login_redirect_encodes_the_target() {
+        assert_eq!(login_redirect("/"), "/login?next=%2F");
+        assert_eq!(login_redirect("/a?b=c&d"), "/login?next=%2Fa%3Fb%3Dc%26d");
+    }
+
+    #[test]
+    fn client_ip_honours_trusted_hops_only() {
+        let peer = Some(SocketAddr::from(([10, 0, 0, 9], 5555)));
+        let xff = headers(&[("x-forwarded-for", "1.1.1.1, 2.2.2.2"), ("x-forwarded-for", "3.3.3.3")]);
+        assert_eq!(client_ip(&xff, peer, 0).as_deref(), Some("10.0.0.9"));
+        assert_eq!(client_ip(&xff, peer, 1).as_deref(), Some("3.3.3.3"));
+        assert_eq!(client_ip(&xff, peer, 2).as_deref(), Some("2.2.2.2"));
+        assert_eq!(client_ip(&xff, peer, 9).as_deref(), Some("10.0.0.9"));
+        let spoofed = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(client_ip(&spoofed, peer, 1).as_deref(), Some("10.0.0.9"));
+    }
+
+    #[test]
+    fn credentials_come_from_the_header_first() {
+        let both = headers(&[("authorization", "Bearer abc"), ("cookie", "access_token=xyz")]);
+        assert!(matches!(presented_credential(&both), Presented::Header(t) if t == "abc"));
+        let bad = headers(&[("authorization", "Basic abc"), ("cookie", "access_token=xyz")]);
+        assert!(matches!(presented_credential(&bad), Presented::MalformedHeader));
+        let empty = headers(&[("authorization", "Bearer   ")]);
+        assert!(matches!(presented_credential(&empty), Presented::MalformedHeader));
+        let cookie = headers(&[("cookie", "a=1; access_token=xyz; b=2")]);
+        assert!(matches!(presented_credential(&cookie), Presented::Cookie(t) if t == "xyz"));
+        assert!(matches!(presented_credential(&HeaderMap::new()), Presented::Nothing));
+    }
+
+    #[test]
+    fn cross_site_detection() {
+        let same = headers(&[("host", "da.local:8000"), ("origin", "http://da.local:8000")]);
+        assert!(!is_cross_site(&same, None));
+        let other = headers(&[("host", "da.local:8000"), ("origin", "https://evil.example")]);
+        assert!(is_cross_site(&other, None));
+        let referer = headers(&[("host", "da.local"), ("referer", "http://evil.example/x")]);
+        assert!(is_cross_site(&referer, None));
+        let null = headers(&[("host", "da.local"), ("origin", "null")]);
+        assert!(is_cross_site(&null, None));
+        let behind_proxy = headers(&[("host", "127.0.0.1:8000"), ("origin", "https://da.example.com")]);
+        assert!(!is_cross_site(&behind_proxy, Some("https://da.example.com")));
+        assert!(!is_cross_site(&headers(&[("host", "x")]), None));
+    }
+}

@@ -1,0 +1,38 @@
+//! `POST /auth/token` (and its alias), `/auth/logout`, `/auth/bootstrap`.
+
+use crate::extract::{ApiJson, Authenticated, Client};
+use crate::http_error::HttpError;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header::SET_COOKIE};
+use axum::response::{IntoResponse, Response};
+use da_types::{BootstrapRequest, LoginRequest, TokenResponse};
+
+pub async fn login(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    Ok(Json(state.services.login(&request, &client).await?))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Authenticated(caller): Authenticated,
+) -> Result<Response, HttpError> {
+    state.services.logout(&caller, &client).await?;
+    let clear = da_types::cookie::clear_session_cookie(state.secure_cookies());
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
+}
+
+pub async fn bootstrap(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<BootstrapRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    let presented = headers.get("x-bootstrap-token").and_then(|v| v.to_str().ok());
+    Ok(Json(state.services.bootstrap(&request, presented, &client).await?))
+}

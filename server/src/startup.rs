@@ -1,0 +1,187 @@
+//! Start-up and shutdown: data dir, secrets, database, the first admin, the listener, the
+//! background flusher, and a graceful drain on SIGTERM / Ctrl-C.
+
+use crate::config::{Config, LogFormat};
+use crate::state::AppState;
+use anyhow::{Context, bail};
+use da_domain::{Services, ServicesConfig};
+use da_store_duckdb::DuckDbStore;
+use leptos::config::LeptosOptions;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How often batched "last active" stamps are written.
+const FLUSH_EVERY: Duration = Duration::from_secs(2);
+const JWT_SECRET_FILE: &str = "jwt_secret";
+
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+/// Creates `dir` (0700) if needed.
+fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create data dir {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
+/// The configured JWT secret, or the one generated into the data dir on first start (0600).
+fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join(JWT_SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let secret = text.trim();
+            if secret.len() < 32 {
+                bail!("{} holds a secret shorter than 32 bytes; delete it to generate a new one", path.display());
+            }
+            Ok(secret.as_bytes().to_vec())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 48];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+            let secret = hex::encode(bytes);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options
+                .open(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            file.write_all(secret.as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(path = %path.display(), "generated a new JWT secret");
+            Ok(secret.into_bytes())
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("frontend")
+        .site_root(config.site_dir.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .build()
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    ensure_private_dir(&config.data_dir)?;
+    let secret = jwt_secret(&config)?;
+    let db_path = config.database_path.clone();
+    let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&db_path))
+        .await
+        .context("database open task failed")??;
+    tracing::info!(path = %config.database_path.display(), "database ready");
+
+    let services = Services::new(
+        Arc::new(store),
+        ServicesConfig {
+            jwt_secret: secret,
+            session_hours: config.session_hours,
+            bootstrap_token: config.bootstrap_token.clone(),
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        },
+    );
+
+    match (&config.admin_email, &config.admin_password) {
+        (Some(email), Some(password)) => match services.seed_admin(email, password).await {
+            Ok(true) => tracing::info!(%email, "created the first admin from DA_ADMIN_EMAIL"),
+            Ok(false) => tracing::debug!("an admin exists; DA_ADMIN_EMAIL ignored"),
+            Err(err) => bail!("cannot create the admin from DA_ADMIN_EMAIL: {err}"),
+        },
+        _ => {
+            if !services.admin_exists().await? {
+                tracing::warn!(
+                    "no administrator exists yet: set DA_ADMIN_EMAIL and DA_ADMIN_PASSWORD and restart, \
+                     or POST /auth/bootstrap {{\"email\", \"password\"}} once"
+                );
+            }
+        }
+    }
+    if !config.site_dir.join("pkg").is_dir() {
+        tracing::warn!(site_dir = %config.site_dir.display(), "no web UI bundle found: pages render without interactivity (build it with ./dev build)");
+    }
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let local = listener.local_addr()?;
+    let state = AppState {
+        services: services.clone(),
+        leptos_options: leptos_options(&config),
+        config: Arc::new(config),
+    };
+    let app = crate::web::router(state);
+
+    let flusher = tokio::spawn(flush_periodically(services.clone()));
+    // A stable line on stdout: people read it, and test harnesses wait for it.
+    println!("da-server listening on http://{local}");
+    tracing::info!(%local, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+
+    flusher.abort();
+    if let Err(err) = services.flush_activity().await {
+        tracing::warn!(error = %err, "could not write the last activity stamps");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn flush_periodically(services: Services) {
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = services.flush_activity().await {
+            tracing::warn!(error = %err, "activity flush failed; will retry");
+        }
+        services.prune();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,77 @@
+//! The HTTP application: routes, the Leptos pages and server functions, and the middleware
+//! stack in the order a request meets it.
+
+use crate::extract::BODY_LIMIT_BYTES;
+use crate::middleware;
+use crate::routes;
+use crate::state::AppState;
+use app::server::ServerContext;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, Uri};
+use axum::response::{IntoResponse, Response};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let page_routes = generate_route_list(app::App);
+    let server_context = ServerContext {
+        services: state.services.clone(),
+        secure_cookies: state.secure_cookies(),
+    };
+    let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+
+    Router::new()
+        .merge(routes::router())
+        .leptos_routes_with_context(
+            &state,
+            page_routes,
+            move || provide_context(server_context.clone()),
+            move || app::shell(leptos_options.clone()),
+        )
+        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_auth))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(axum::middleware::from_fn(middleware::json_errors))
+                .layer(axum::middleware::from_fn(middleware::security_headers))
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(30),
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+        )
+        .with_state(state)
+}
+
+/// Unknown machine paths → JSON 404; anything else is a page the SPA renders (its 404 page).
+async fn fallback(State(state): State<AppState>, uri: Uri, req: Request<Body>) -> Response {
+    if middleware::is_machine_path(uri.path()) {
+        return routes::not_found().await.into_response();
+    }
+    let render = leptos_axum::file_and_error_handler::<AppState, _>(app::shell);
+    render(uri, State(state), req).await
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary (one link): each module exercises the real server over HTTP.
+
+mod auth;
+mod bad_input;
+mod health;
+mod pages;
+mod startup;

@@ -1,0 +1,176 @@
+//! The black-box test harness: starts the real `da-server` binary on a free loopback port with
+//! a fresh data dir, and hands out HTTP clients for it. Every integration test builds on this.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// The built `da-server`: `$DA_SERVER_BIN`, else next to this test binary's `deps/` folder.
+pub fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("DA_SERVER_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let path = profile_dir.join("da-server");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (`cargo build --workspace`, or ./dev test does it)",
+        path.display()
+    );
+    path
+}
+
+pub struct TestServerBuilder {
+    env: Vec<(String, String)>,
+    seed_admin: bool,
+    data_dir: Option<tempfile::TempDir>,
+}
+
+impl TestServerBuilder {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Start without the default admin (to test bootstrap).
+    pub fn without_admin(mut self) -> Self {
+        self.seed_admin = false;
+        self
+    }
+
+    /// Reuse a data dir (e.g. from a stopped server).
+    pub fn data_dir(mut self, dir: tempfile::TempDir) -> Self {
+        self.data_dir = Some(dir);
+        self
+    }
+
+    pub async fn start(self) -> TestServer {
+        self.try_start().await.unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// Starts the server; `Err` carries its stderr when it exits or never listens.
+    pub async fn try_start(self) -> Result<TestServer, String> {
+        let data_dir = match self.data_dir {
+            Some(dir) => dir,
+            None => tempfile::tempdir().expect("temp dir"),
+        };
+        let log_path = data_dir.path().join(format!("server-{}.log", uuid::Uuid::new_v4()));
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut command = Command::new(server_binary());
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DA_BIND", "127.0.0.1:0")
+            .env("DA_DATA_DIR", data_dir.path())
+            .env("DA_LOG", "info,tower_http=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true);
+        if self.seed_admin {
+            command.env("DA_ADMIN_EMAIL", ADMIN_EMAIL).env("DA_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        }
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().map_err(|e| format!("cannot start da-server: {e}"))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let listening = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("da-server listening on ") {
+                    return Some(url.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let base_url = match listening {
+            Ok(Some(url)) => url,
+            _ => {
+                let _ = child.kill().await;
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                return Err(format!("da-server did not start:\n{log}"));
+            }
+        };
+        // Keep draining stdout so the server never writes into a closed pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(TestServer {
+            child,
+            base_url,
+            data_dir,
+            log_path,
+        })
+    }
+}
+
+pub struct TestServer {
+    child: Child,
+    pub base_url: String,
+    pub data_dir: tempfile::TempDir,
+    pub log_path: PathBuf,
+}
+
+impl TestServer {
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            env: Vec::new(),
+            seed_admin: true,
+            data_dir: None,
+        }
+    }
+
+    /// A server with the default admin (`ADMIN_EMAIL` / `ADMIN_PASSWORD`).
+    pub async fn start() -> TestServer {
+        Self::builder().start().await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The typed client, unauthenticated.
+    pub fn client(&self) -> da_client::Client {
+        da_client::Client::new(&self.base_url).expect("client")
+    }
+
+    /// A raw HTTP client that does not follow redirects (to see 302s) and keeps no cookies.
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client")
+    }
+
+    /// Logs in as the default admin and returns the session JWT.
+    pub async fn admin_token(&self) -> String {
+        self.client()
+            .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("admin login")
+            .access_token
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the data dir for reuse.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        }
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("server stops within 30 s")
+            .expect("wait");
+        assert!(status.success(), "da-server exited with {status}:\n{}", self.log());
+        self.data_dir
+    }
+}

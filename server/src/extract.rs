@@ -97,7 +97,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
             serde_json::error::Category::Io => "Could not read the request body".to_owned(),
             serde_json::error::Category::Data => match missing_field(&inner.to_string()) {
                 Some(field) => format!("Field required: {}", join_path(&path, &field)),
-                None if path == "." || path.is_empty() => {
+                // A top-level array reports its first element's index as the path.
+                None if path == "." || path.is_empty() || path.starts_with('[') => {
                     "Request body must be a JSON object".to_owned()
                 }
                 None => format!("Invalid value for field: {path}"),

@@ -20,7 +20,7 @@ pub fn server_binary() -> PathBuf {
     let path = profile_dir.join("da-server");
     assert!(
         path.exists(),
-        "{} is missing: build it first (`cargo build --workspace`, or ./dev test does it)",
+        "{} is missing: build it first (`cargo build` at the workspace root, or `./dev test`)",
         path.display()
     );
     path

@@ -87,12 +87,20 @@ pub(crate) fn current_version(conn: &Connection) -> Result<i64, duckdb::Error> {
 /// Applies pending migrations. Before touching a database that already has a schema, copies
 /// the file aside as `<file>.pre-migrate`.
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<i64, OpenError> {
+    migrate_with(conn, path, MIGRATIONS)
+}
+
+pub(crate) fn migrate_with(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &'static [Migration],
+) -> Result<i64, OpenError> {
     let open_err = |err: duckdb::Error| OpenError::Open {
         path: path.to_owned(),
         message: err.to_string(),
     };
     let current = current_version(conn).map_err(open_err)?;
-    let supported = latest_version();
+    let supported = migrations.last().map_or(0, |m| m.version);
     if current > supported {
         return Err(OpenError::TooNew {
             path: path.to_owned(),
@@ -100,7 +108,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<i64, OpenErr
             supported,
         });
     }
-    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    let pending: Vec<&Migration> = migrations.iter().filter(|m| m.version > current).collect();
     if pending.is_empty() {
         return Ok(current);
     }
@@ -142,4 +150,62 @@ pub fn backup_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".pre-migrate");
     PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static V1: &[Migration] = &[Migration { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);" }];
+    static V2: &[Migration] = &[
+        Migration { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);" },
+        Migration { version: 2, name: "two", sql: "ALTER TABLE a ADD COLUMN y INTEGER;" },
+    ];
+
+    #[test]
+    fn an_existing_database_is_copied_aside_before_it_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("da.duckdb");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            assert_eq!(migrate_with(&mut conn, &path, V1).unwrap(), 1);
+            conn.execute_batch("INSERT INTO a VALUES (42)").unwrap();
+        }
+        assert!(!backup_path(&path).exists(), "a fresh database needs no copy");
+        let mut conn = open_connection(&path).unwrap();
+        assert_eq!(migrate_with(&mut conn, &path, V2).unwrap(), 2);
+        assert!(backup_path(&path).exists());
+        drop(conn);
+
+        // The copy is the database as it was: version 1, with its data.
+        let old = open_connection(&backup_path(&path)).unwrap();
+        assert_eq!(current_version(&old).unwrap(), 1);
+        let x: i64 = old.query_row("SELECT x FROM a", [], |row| row.get(0)).unwrap();
+        assert_eq!(x, 42);
+    }
+
+    #[test]
+    fn a_database_newer_than_the_binary_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("da.duckdb");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            migrate_with(&mut conn, &path, V2).unwrap();
+        }
+        let mut conn = open_connection(&path).unwrap();
+        let err = migrate_with(&mut conn, &path, V1).unwrap_err();
+        assert!(matches!(err, OpenError::TooNew { found: 2, supported: 1, .. }));
+        assert!(err.to_string().contains("newer than this da-server supports"));
+    }
+
+    #[test]
+    fn the_real_migrations_apply_and_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("da.duckdb");
+        let mut conn = open_connection(&path).unwrap();
+        assert_eq!(migrate(&mut conn, &path).unwrap(), latest_version());
+        assert_eq!(migrate(&mut conn, &path).unwrap(), latest_version(), "idempotent");
+        let recorded: i64 = conn.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+        assert_eq!(recorded, MIGRATIONS.len() as i64);
+    }
 }

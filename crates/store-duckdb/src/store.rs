@@ -346,3 +346,70 @@ impl Store for DuckDbStore {
         self.write(move |conn| insert_audit(conn, &audit)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use da_domain::audit;
+    use da_types::Role;
+
+    fn user(email: &str, role: Role) -> UserRecord {
+        let now = Utc::now();
+        UserRecord {
+            id: Uuid::new_v4(),
+            email: email.into(),
+            name: "n".into(),
+            role,
+            active: true,
+            password_hash: Some("$argon2id$x".into()),
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            deactivated_at: None,
+            deactivated_by: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn users_sessions_and_audit_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DuckDbStore::open(&dir.path().join("da.duckdb")).unwrap();
+        let admin = user("a@example.com", Role::Admin);
+        let row = audit::record("test", "user:a");
+        assert_eq!(store.create_user(&admin, CreateGuard::NoAdmin, &row).await.unwrap(), CreateOutcome::Created);
+        let second = user("b@example.com", Role::Admin);
+        let row = audit::record("test", "user:b");
+        assert_eq!(store.create_user(&second, CreateGuard::NoAdmin, &row).await.unwrap(), CreateOutcome::AdminExists);
+        let dup = user("a@example.com", Role::Viewer);
+        let row = audit::record("test", "user:dup");
+        assert_eq!(store.create_user(&dup, CreateGuard::EmailFree, &row).await.unwrap(), CreateOutcome::EmailTaken);
+
+        let loaded = store.user_by_email("a@example.com").await.unwrap().unwrap();
+        assert_eq!(loaded.id, admin.id);
+        assert_eq!(loaded.created_at.timestamp_micros(), admin.created_at.timestamp_micros());
+        assert_eq!(store.count_users().await.unwrap(), 1);
+
+        let now = Utc::now();
+        let session = SessionRecord {
+            id: Uuid::new_v4(),
+            user_id: admin.id,
+            device_label: "test".into(),
+            ip: Some("127.0.0.1".into()),
+            created_at: now,
+            last_active_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            revoked_at: None,
+        };
+        store.record_login(&session, &audit::record("auth.login", "s")).await.unwrap();
+        let later = now + chrono::Duration::seconds(30);
+        store.touch_sessions(&[ActivityStamp { id: session.id, at: later, ip: None }]).await.unwrap();
+        let loaded = store.session_by_id(session.id).await.unwrap().unwrap();
+        assert_eq!(loaded.last_active_at.timestamp(), later.timestamp());
+        assert!(loaded.revoked_at.is_none());
+
+        assert!(store.revoke_session(session.id, later, &audit::record("auth.logout", "s")).await.unwrap());
+        assert!(store.session_by_id(session.id).await.unwrap().unwrap().revoked_at.is_some());
+        assert!(!store.revoke_session(Uuid::new_v4(), later, &audit::record("auth.logout", "s")).await.unwrap());
+        assert!(store.user_by_id(admin.id).await.unwrap().unwrap().last_login_at.is_some());
+    }
+}

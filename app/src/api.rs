@@ -24,7 +24,9 @@ impl FromServerFnError for UiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let detail = match value {
-            ServerFnErrorErr::Request(_) => "Cannot reach the server. Check your connection.".to_owned(),
+            ServerFnErrorErr::Request(_) => {
+                "Cannot reach the server. Check your connection.".to_owned()
+            }
             other => format!("Something went wrong: {other}"),
         };
         UiError { detail }

@@ -34,7 +34,9 @@ pub fn LoginPage() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let value = |input: NodeRef<leptos::html::Input>| input.get().map(|el| el.value()).unwrap_or_default();
+        let value = |input: NodeRef<leptos::html::Input>| {
+            input.get().map(|el| el.value()).unwrap_or_default()
+        };
         set_error.set(None);
         login.dispatch(Login {
             email: value(email),

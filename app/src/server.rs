@@ -78,9 +78,10 @@ pub fn clear_session_cookie(ctx: &ServerContext) {
 }
 
 fn set_cookie(value: &str) {
-    if let (Some(response), Ok(value)) =
-        (use_context::<ResponseOptions>(), HeaderValue::from_str(value))
-    {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
         response.append_header(SET_COOKIE, value);
     }
 }
@@ -99,9 +100,10 @@ pub fn set_content_security_policy() {
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
-    if let (Some(response), Ok(value)) =
-        (use_context::<ResponseOptions>(), HeaderValue::from_str(&policy))
-    {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&policy),
+    ) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -10,7 +10,12 @@ use std::process::ExitCode;
 #[command(name = "da", version, about = "Command-line client for a da server")]
 struct Cli {
     /// Server URL
-    #[arg(long, global = true, env = "DA_SERVER", default_value = "http://127.0.0.1:8000")]
+    #[arg(
+        long,
+        global = true,
+        env = "DA_SERVER",
+        default_value = "http://127.0.0.1:8000"
+    )]
     server: String,
     #[command(subcommand)]
     command: Option<Command>,
@@ -35,7 +40,10 @@ fn main() -> ExitCode {
 }
 
 fn health(server: &str) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("da: {err}");

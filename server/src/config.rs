@@ -11,7 +11,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Parser, Default)]
-#[command(name = "da-server", version, about = "The da access server: REST API, web UI and CLI downloads")]
+#[command(
+    name = "da-server",
+    version,
+    about = "The da access server: REST API, web UI and CLI downloads"
+)]
 pub struct Args {
     /// TOML file with any of the settings below (keys as the flags, with `_` for `-`).
     #[arg(long, env = "DA_CONFIG")]
@@ -162,14 +166,19 @@ impl Config {
     }
 
     fn merge(args: Args, file: FileSettings) -> anyhow::Result<Config> {
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = args.database_url.or(file.database_url);
         let database_path = match database_url {
             None => data_dir.join("da.duckdb"),
             Some(url) => match url.strip_prefix("duckdb://") {
                 Some(path) if !path.is_empty() => PathBuf::from(path),
                 _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                    bail!("DA_DATABASE_URL: the PostgreSQL backend is not available in this build; use duckdb://PATH")
+                    bail!(
+                        "DA_DATABASE_URL: the PostgreSQL backend is not available in this build; use duckdb://PATH"
+                    )
                 }
                 _ => bail!("DA_DATABASE_URL must look like duckdb://PATH"),
             },
@@ -190,7 +199,10 @@ impl Config {
         {
             bail!("DA_JWT_SECRET must be at least 32 bytes long");
         }
-        let public_url = args.public_url.or(file.public_url).map(|url| url.trim_end_matches('/').to_owned());
+        let public_url = args
+            .public_url
+            .or(file.public_url)
+            .map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -210,17 +222,29 @@ impl Config {
             .ok()
             .and_then(|exe| exe.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| PathBuf::from("."));
-        let site_dir = args.site_dir.or(file.site_dir).unwrap_or_else(|| default_site_dir(&exe_dir));
+        let site_dir = args
+            .site_dir
+            .or(file.site_dir)
+            .unwrap_or_else(|| default_site_dir(&exe_dir));
         Ok(Config {
-            bind: args.bind.or(file.bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            bind: args
+                .bind
+                .or(file.bind)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             data_dir,
             database_path,
             jwt_secret,
             public_url,
             admin_email,
             admin_password,
-            bootstrap_token: args.bootstrap_token.or(file.bootstrap_token).filter(|t| !t.is_empty()),
-            trusted_proxy_hops: args.trusted_proxy_hops.or(file.trusted_proxy_hops).unwrap_or(0),
+            bootstrap_token: args
+                .bootstrap_token
+                .or(file.bootstrap_token)
+                .filter(|t| !t.is_empty()),
+            trusted_proxy_hops: args
+                .trusted_proxy_hops
+                .or(file.trusted_proxy_hops)
+                .unwrap_or(0),
             session_hours,
             pat_max_days,
             smtp_url: args.smtp_url.or(file.smtp_url),
@@ -282,12 +306,22 @@ mod tests {
             jwt_secret: Some("short".into()),
             ..Args::default()
         };
-        assert!(merge(short, "").unwrap_err().to_string().contains("at least 32 bytes"));
+        assert!(
+            merge(short, "")
+                .unwrap_err()
+                .to_string()
+                .contains("at least 32 bytes")
+        );
         let pg = Args {
             database_url: Some("postgres://x".into()),
             ..Args::default()
         };
-        assert!(merge(pg, "").unwrap_err().to_string().contains("PostgreSQL"));
+        assert!(
+            merge(pg, "")
+                .unwrap_err()
+                .to_string()
+                .contains("PostgreSQL")
+        );
         assert!(Config::merge(Args::default(), FileSettings::default()).is_ok());
         assert!(toml::from_str::<FileSettings>("bogus = 1").is_err());
     }
@@ -301,6 +335,9 @@ mod tests {
             ..Args::default()
         };
         let shown = format!("{:?}", merge(args, "").unwrap());
-        assert!(!shown.contains("ssss") && !shown.contains("hunter2"), "{shown}");
+        assert!(
+            !shown.contains("ssss") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 }

@@ -40,7 +40,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(Client(
-            parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default(),
+            parts
+                .extensions
+                .get::<ClientInfo>()
+                .cloned()
+                .unwrap_or_default(),
         ))
     }
 }
@@ -60,7 +64,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -72,7 +77,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
             HttpError::new(
                 ErrorCode::PayloadTooLarge,
-                format!("Request body is too large (limit {} KiB)", BODY_LIMIT_BYTES / 1024),
+                format!(
+                    "Request body is too large (limit {} KiB)",
+                    BODY_LIMIT_BYTES / 1024
+                ),
             )
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -85,7 +93,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     if value.is_ok() && deserializer.end().is_err() {
         // Trailing bytes after a complete value.
-        return Err(HttpError::new(ErrorCode::Unprocessable, "Malformed JSON body"));
+        return Err(HttpError::new(
+            ErrorCode::Unprocessable,
+            "Malformed JSON body",
+        ));
     }
     value.map_err(|err| {
         let path = err.path().to_string();
@@ -128,7 +139,10 @@ mod tests {
     use da_types::LoginRequest;
 
     fn detail(body: &str) -> String {
-        parse_json::<LoginRequest>(body.as_bytes()).unwrap_err().0.detail
+        parse_json::<LoginRequest>(body.as_bytes())
+            .unwrap_err()
+            .0
+            .detail
     }
 
     #[test]
@@ -139,12 +153,16 @@ mod tests {
         assert!(!wrong.contains("1234567890"));
         assert_eq!(detail(r#"{"email": "#), "Malformed JSON body");
         assert_eq!(detail("[1, 2]"), "Request body must be a JSON object");
-        assert_eq!(detail(r#"{"email":"a","password":"b"} trailing"#), "Malformed JSON body");
+        assert_eq!(
+            detail(r#"{"email":"a","password":"b"} trailing"#),
+            "Malformed JSON body"
+        );
     }
 
     #[test]
     fn good_bodies_parse() {
-        let req: LoginRequest = parse_json(br#"{"email":"a@b.c","password":"pw","extra":1}"#).unwrap();
+        let req: LoginRequest =
+            parse_json(br#"{"email":"a@b.c","password":"pw","extra":1}"#).unwrap();
         assert_eq!(req.email, "a@b.c");
     }
 }

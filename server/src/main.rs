@@ -13,7 +13,10 @@ fn main() -> ExitCode {
         }
     };
     server::startup::init_tracing(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("da-server: cannot start the async runtime: {err}");

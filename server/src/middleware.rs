@@ -1,7 +1,6 @@
 //! Request pipeline pieces: credential resolution (with the browser-vs-API rule and the
 //! cross-site check), security headers, and the JSON envelope for framework errors.
 
-use da_domain::AuthState;
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -13,6 +12,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use da_domain::AuthState;
 use da_domain::ClientInfo;
 use da_domain::error::detail;
 use da_types::{ApiError, ErrorCode, SESSION_COOKIE};
@@ -61,7 +61,11 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// The client's address: the TCP peer, or with N trusted proxy hops the N-th
 /// `X-Forwarded-For` entry from the right.
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trusted_hops: usize) -> Option<String> {
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trusted_hops: usize,
+) -> Option<String> {
     if trusted_hops > 0 {
         let forwarded: Vec<&str> = headers
             .get_all("x-forwarded-for")
@@ -84,7 +88,10 @@ pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trusted_hops: us
 pub fn is_machine_path(path: &str) -> bool {
     const MACHINE_PREFIXES: [&str; 5] = ["/api", "/auth", "/cli", "/pkg", "/rpc"];
     MACHINE_PREFIXES.iter().any(|prefix| {
-        path == *prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+        path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
     })
 }
 
@@ -95,10 +102,17 @@ pub fn is_page_path(path: &str) -> bool {
     !is_machine_path(path) && !PUBLIC_PAGES.contains(&path) && !last_segment.contains('.')
 }
 
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 pub fn login_redirect(path_and_query: &str) -> String {
-    format!("/login?next={}", utf8_percent_encode(path_and_query, QUERY_VALUE))
+    format!(
+        "/login?next={}",
+        utf8_percent_encode(path_and_query, QUERY_VALUE)
+    )
 }
 
 /// Is this request's `Origin` (or, without one, `Referer`) another site than ours?
@@ -118,8 +132,13 @@ fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     match public_url.and_then(origin_of) {
         Some(ours) => !origin.eq_ignore_ascii_case(&ours),
         None => {
-            let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            let theirs = origin.split_once("://").map_or("", |(_, authority)| authority);
+            let host = headers
+                .get(HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let theirs = origin
+                .split_once("://")
+                .map_or("", |(_, authority)| authority);
             host.is_empty() || !theirs.eq_ignore_ascii_case(host)
         }
     }
@@ -165,7 +184,11 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
         Presented::Nothing => AuthState::Anonymous,
         Presented::MalformedHeader => AuthState::Refused(detail::MISSING_CREDENTIAL),
         Presented::Header(token) | Presented::Cookie(token) => {
-            match state.services.authenticate(token, client.ip.as_deref()).await {
+            match state
+                .services
+                .authenticate(token, client.ip.as_deref())
+                .await
+            {
                 Ok(principal) => AuthState::Authenticated(principal),
                 Err(da_domain::Error::Unauthenticated(why)) => AuthState::Refused(why),
                 Err(other) => return HttpError::from(other).into_response(),
@@ -176,10 +199,13 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
     let is_navigation = matches!(*req.method(), Method::GET | Method::HEAD);
     if is_navigation && auth.principal().is_none() && is_page_path(req.uri().path()) {
         let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        let mut response = (StatusCode::FOUND, [(LOCATION, login_redirect(target))]).into_response();
+        let mut response =
+            (StatusCode::FOUND, [(LOCATION, login_redirect(target))]).into_response();
         if matches!(presented, Presented::Cookie(_)) {
             // The cookie no longer works: drop it so the browser stops sending it.
-            if let Ok(clear) = HeaderValue::from_str(&da_types::cookie::clear_session_cookie(state.secure_cookies())) {
+            if let Ok(clear) = HeaderValue::from_str(&da_types::cookie::clear_session_cookie(
+                state.secure_cookies(),
+            )) {
                 response.headers_mut().insert(SET_COOKIE, clear);
             }
         }
@@ -204,7 +230,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         if !headers.contains_key(CONTENT_SECURITY_POLICY) {
-            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(FALLBACK_CSP));
+            headers.insert(
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(FALLBACK_CSP),
+            );
         }
     }
     response
@@ -236,7 +265,9 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let body = serde_json::to_vec(&ApiError::new(code, detail)).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }
@@ -259,8 +290,18 @@ mod tests {
             assert!(is_page_path(page), "{page}");
         }
         for machine in [
-            "/api", "/api/me", "/auth/token", "/cli/download", "/pkg/frontend.js", "/rpc/login",
-            "/login", "/setup", "/reset-password", "/install", "/favicon.ico", "/da.css",
+            "/api",
+            "/api/me",
+            "/auth/token",
+            "/cli/download",
+            "/pkg/frontend.js",
+            "/rpc/login",
+            "/login",
+            "/setup",
+            "/reset-password",
+            "/install",
+            "/favicon.ico",
+            "/da.css",
         ] {
             assert!(!is_page_path(machine), "{machine}");
         }
@@ -276,7 +317,10 @@ mod tests {
     #[test]
     fn client_ip_honours_trusted_hops_only() {
         let peer = Some(SocketAddr::from(([10, 0, 0, 9], 5555)));
-        let xff = headers(&[("x-forwarded-for", "1.1.1.1, 2.2.2.2"), ("x-forwarded-for", "3.3.3.3")]);
+        let xff = headers(&[
+            ("x-forwarded-for", "1.1.1.1, 2.2.2.2"),
+            ("x-forwarded-for", "3.3.3.3"),
+        ]);
         assert_eq!(client_ip(&xff, peer, 0).as_deref(), Some("10.0.0.9"));
         assert_eq!(client_ip(&xff, peer, 1).as_deref(), Some("3.3.3.3"));
         assert_eq!(client_ip(&xff, peer, 2).as_deref(), Some("2.2.2.2"));
@@ -287,29 +331,56 @@ mod tests {
 
     #[test]
     fn credentials_come_from_the_header_first() {
-        let both = headers(&[("authorization", "Bearer abc"), ("cookie", "access_token=xyz")]);
+        let both = headers(&[
+            ("authorization", "Bearer abc"),
+            ("cookie", "access_token=xyz"),
+        ]);
         assert!(matches!(presented_credential(&both), Presented::Header(t) if t == "abc"));
-        let bad = headers(&[("authorization", "Basic abc"), ("cookie", "access_token=xyz")]);
-        assert!(matches!(presented_credential(&bad), Presented::MalformedHeader));
+        let bad = headers(&[
+            ("authorization", "Basic abc"),
+            ("cookie", "access_token=xyz"),
+        ]);
+        assert!(matches!(
+            presented_credential(&bad),
+            Presented::MalformedHeader
+        ));
         let empty = headers(&[("authorization", "Bearer   ")]);
-        assert!(matches!(presented_credential(&empty), Presented::MalformedHeader));
+        assert!(matches!(
+            presented_credential(&empty),
+            Presented::MalformedHeader
+        ));
         let cookie = headers(&[("cookie", "a=1; access_token=xyz; b=2")]);
         assert!(matches!(presented_credential(&cookie), Presented::Cookie(t) if t == "xyz"));
-        assert!(matches!(presented_credential(&HeaderMap::new()), Presented::Nothing));
+        assert!(matches!(
+            presented_credential(&HeaderMap::new()),
+            Presented::Nothing
+        ));
     }
 
     #[test]
     fn cross_site_detection() {
-        let same = headers(&[("host", "da.local:8000"), ("origin", "http://da.local:8000")]);
+        let same = headers(&[
+            ("host", "da.local:8000"),
+            ("origin", "http://da.local:8000"),
+        ]);
         assert!(!is_cross_site(&same, None));
-        let other = headers(&[("host", "da.local:8000"), ("origin", "https://evil.example")]);
+        let other = headers(&[
+            ("host", "da.local:8000"),
+            ("origin", "https://evil.example"),
+        ]);
         assert!(is_cross_site(&other, None));
         let referer = headers(&[("host", "da.local"), ("referer", "http://evil.example/x")]);
         assert!(is_cross_site(&referer, None));
         let null = headers(&[("host", "da.local"), ("origin", "null")]);
         assert!(is_cross_site(&null, None));
-        let behind_proxy = headers(&[("host", "127.0.0.1:8000"), ("origin", "https://da.example.com")]);
-        assert!(!is_cross_site(&behind_proxy, Some("https://da.example.com")));
+        let behind_proxy = headers(&[
+            ("host", "127.0.0.1:8000"),
+            ("origin", "https://da.example.com"),
+        ]);
+        assert!(!is_cross_site(
+            &behind_proxy,
+            Some("https://da.example.com")
+        ));
         assert!(!is_cross_site(&headers(&[("host", "x")]), None));
     }
 }

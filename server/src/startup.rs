@@ -21,7 +21,9 @@ const JWT_SECRET_FILE: &str = "jwt_secret";
 pub fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),
@@ -31,7 +33,8 @@ pub fn init_tracing(config: &Config) {
 /// Creates `dir` (0700) if needed.
 fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create data dir {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data dir {}", dir.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -51,7 +54,10 @@ fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
         Ok(text) => {
             let secret = text.trim();
             if secret.len() < 32 {
-                bail!("{} holds a secret shorter than 32 bytes; delete it to generate a new one", path.display());
+                bail!(
+                    "{} holds a secret shorter than 32 bytes; delete it to generate a new one",
+                    path.display()
+                );
             }
             Ok(secret.as_bytes().to_vec())
         }
@@ -139,10 +145,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // A stable line on stdout: people read it, and test harnesses wait for it.
     println!("da-server listening on http://{local}");
     tracing::info!(%local, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
 
     flusher.abort();
     if let Err(err) = services.flush_activity().await {

@@ -30,7 +30,8 @@ pub fn router(state: AppState) -> Router {
         services: state.services.clone(),
         secure_cookies: state.secure_cookies(),
     };
-    let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    let pkg_dir =
+        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
 
     Router::new()
         .merge(routes::router())

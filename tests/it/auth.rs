@@ -29,7 +29,12 @@ async fn login_returns_a_token_response_and_the_token_works() {
     let expires_at = body["expires_at"].as_str().unwrap();
     assert!(expires_at.ends_with('Z'), "{expires_at}");
 
-    let me = server.client().with_token(body["access_token"].as_str().unwrap()).me().await.unwrap();
+    let me = server
+        .client()
+        .with_token(body["access_token"].as_str().unwrap())
+        .me()
+        .await
+        .unwrap();
     assert_eq!(me.email, ADMIN_EMAIL);
     assert_eq!(me.role, Role::Admin);
     assert_eq!(me.name, "admin");
@@ -56,13 +61,19 @@ async fn the_password_login_alias_behaves_the_same() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(wrong).await, (401, unauthenticated("Invalid email or password")));
+    assert_eq!(
+        error_of(wrong).await,
+        (401, unauthenticated("Invalid email or password"))
+    );
 }
 
 #[tokio::test]
 async fn unknown_email_and_wrong_password_look_the_same() {
     let server = TestServer::start().await;
-    for (email, password) in [("nobody@example.com", ADMIN_PASSWORD), (ADMIN_EMAIL, "wrong-password")] {
+    for (email, password) in [
+        ("nobody@example.com", ADMIN_PASSWORD),
+        (ADMIN_EMAIL, "wrong-password"),
+    ] {
         let response = server
             .http()
             .post(server.url("/auth/token"))
@@ -70,7 +81,10 @@ async fn unknown_email_and_wrong_password_look_the_same() {
             .send()
             .await
             .unwrap();
-        assert_eq!(error_of(response).await, (401, unauthenticated("Invalid email or password")));
+        assert_eq!(
+            error_of(response).await,
+            (401, unauthenticated("Invalid email or password"))
+        );
     }
 }
 
@@ -86,7 +100,10 @@ async fn a_malformed_email_is_a_400() {
         .unwrap();
     assert_eq!(
         error_of(response).await,
-        (400, json!({"detail": "A valid email address is required", "code": "invalid"}))
+        (
+            400,
+            json!({"detail": "A valid email address is required", "code": "invalid"})
+        )
     );
 }
 
@@ -106,21 +123,47 @@ async fn logout_revokes_the_session_at_once_and_clears_the_cookie() {
         .unwrap();
     assert_eq!(response.status(), 204);
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("access_token=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    assert!(
+        cookie.starts_with("access_token=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
 
-    let after = server.http().get(server.url("/api/me")).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(error_of(after).await, (401, unauthenticated("Session revoked")));
-    let again = server.http().post(server.url("/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    let after = server
+        .http()
+        .get(server.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(after).await,
+        (401, unauthenticated("Session revoked"))
+    );
+    let again = server
+        .http()
+        .post(server.url("/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 401);
 }
 
 #[tokio::test]
 async fn logout_needs_a_credential() {
     let server = TestServer::start().await;
-    let response = server.http().post(server.url("/auth/logout")).send().await.unwrap();
+    let response = server
+        .http()
+        .post(server.url("/auth/logout"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         error_of(response).await,
-        (401, unauthenticated("Missing or invalid Authorization header"))
+        (
+            401,
+            unauthenticated("Missing or invalid Authorization header")
+        )
     );
 }
 
@@ -128,19 +171,60 @@ async fn logout_needs_a_credential() {
 async fn me_refuses_each_bad_credential_with_its_reason() {
     let server = TestServer::start().await;
     let cases: [(&str, &str, &str); 6] = [
-        ("authorization", "Basic YWRtaW46YWRtaW4=", "Missing or invalid Authorization header"),
-        ("authorization", "Bearer", "Missing or invalid Authorization header"),
-        ("authorization", "Bearer ", "Missing or invalid Authorization header"),
-        ("authorization", "Bearer garbage", "Invalid or expired token"),
-        ("authorization", "Bearer da_pat_0000000000000000000000000000000000000", "Invalid or expired token"),
+        (
+            "authorization",
+            "Basic YWRtaW46YWRtaW4=",
+            "Missing or invalid Authorization header",
+        ),
+        (
+            "authorization",
+            "Bearer",
+            "Missing or invalid Authorization header",
+        ),
+        (
+            "authorization",
+            "Bearer ",
+            "Missing or invalid Authorization header",
+        ),
+        (
+            "authorization",
+            "Bearer garbage",
+            "Invalid or expired token",
+        ),
+        (
+            "authorization",
+            "Bearer da_pat_0000000000000000000000000000000000000",
+            "Invalid or expired token",
+        ),
         ("cookie", "access_token=garbage", "Invalid or expired token"),
     ];
     for (header, value, detail) in cases {
-        let response = server.http().get(server.url("/api/me")).header(header, value).send().await.unwrap();
-        assert_eq!(error_of(response).await, (401, unauthenticated(detail)), "{header}: {value}");
+        let response = server
+            .http()
+            .get(server.url("/api/me"))
+            .header(header, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(response).await,
+            (401, unauthenticated(detail)),
+            "{header}: {value}"
+        );
     }
-    let none = server.http().get(server.url("/api/me")).send().await.unwrap();
-    assert_eq!(error_of(none).await, (401, unauthenticated("Missing or invalid Authorization header")));
+    let none = server
+        .http()
+        .get(server.url("/api/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(none).await,
+        (
+            401,
+            unauthenticated("Missing or invalid Authorization header")
+        )
+    );
 }
 
 /// A JWT signed with another key, and one that is expired, built by hand (HS256).
@@ -160,7 +244,10 @@ fn forged_jwt(secret: &[u8], exp_offset_seconds: i64) -> String {
 }
 
 fn chrono_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
@@ -169,16 +256,27 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
     block[..key.len()].copy_from_slice(key);
     let inner: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
     let outer: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
-    let inner_hash = Sha256::new().chain_update(&inner).chain_update(message).finalize();
-    Sha256::new().chain_update(&outer).chain_update(inner_hash).finalize().to_vec()
+    let inner_hash = Sha256::new()
+        .chain_update(&inner)
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(&outer)
+        .chain_update(inner_hash)
+        .finalize()
+        .to_vec()
 }
 
 mod base64_url {
     pub fn encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut out = String::new();
         for chunk in bytes.chunks(3) {
-            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
             for i in 0..=chunk.len() {
                 out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
             }
@@ -190,16 +288,40 @@ mod base64_url {
 #[tokio::test]
 async fn foreign_and_expired_jwts_are_refused() {
     let secret = "k".repeat(40);
-    let server = TestServer::builder().env("DA_JWT_SECRET", &secret).start().await;
+    let server = TestServer::builder()
+        .env("DA_JWT_SECRET", &secret)
+        .start()
+        .await;
     // Sanity: our hand-made JWT with the right key and a live session would need a session row,
     // so even a correctly signed token for an unknown user is refused as such.
     let right_key = forged_jwt(secret.as_bytes(), 3600);
-    let response = server.http().get(server.url("/api/me")).bearer_auth(&right_key).send().await.unwrap();
-    assert_eq!(error_of(response).await, (401, unauthenticated("User not found")));
+    let response = server
+        .http()
+        .get(server.url("/api/me"))
+        .bearer_auth(&right_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(response).await,
+        (401, unauthenticated("User not found"))
+    );
 
-    for token in [forged_jwt(b"another-secret-another-secret-another", 3600), forged_jwt(secret.as_bytes(), -5)] {
-        let response = server.http().get(server.url("/api/me")).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(error_of(response).await, (401, unauthenticated("Invalid or expired token")));
+    for token in [
+        forged_jwt(b"another-secret-another-secret-another", 3600),
+        forged_jwt(secret.as_bytes(), -5),
+    ] {
+        let response = server
+            .http()
+            .get(server.url("/api/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(response).await,
+            (401, unauthenticated("Invalid or expired token"))
+        );
     }
 }
 
@@ -214,7 +336,12 @@ async fn bootstrap_creates_the_first_admin_once() {
     let token = server.client().bootstrap(&request, None).await.unwrap();
     assert_eq!(token.role, Role::Admin);
     assert_eq!(token.email, "first@example.com");
-    let me = server.client().with_token(&token.access_token).me().await.unwrap();
+    let me = server
+        .client()
+        .with_token(&token.access_token)
+        .me()
+        .await
+        .unwrap();
     assert_eq!(me.name, "First Admin");
 
     let second = BootstrapRequest {
@@ -224,20 +351,41 @@ async fn bootstrap_creates_the_first_admin_once() {
     };
     let refused = server.client().bootstrap(&second, None).await.unwrap_err();
     assert_eq!(refused.status(), Some(403));
-    assert_eq!(refused.detail(), Some("Bootstrap is disabled: an administrator already exists"));
+    assert_eq!(
+        refused.detail(),
+        Some("Bootstrap is disabled: an administrator already exists")
+    );
 }
 
 #[tokio::test]
 async fn bootstrap_validates_its_input() {
     let server = TestServer::builder().without_admin().start().await;
     let cases = [
-        (json!({"email": "nope", "password": "long-enough"}), "A valid email address is required"),
-        (json!({"email": "a@b.c", "password": "short"}), "Password must be at least 8 characters"),
-        (json!({"email": "a@b.c", "password": "x".repeat(257)}), "Password must be at most 256 characters"),
+        (
+            json!({"email": "nope", "password": "long-enough"}),
+            "A valid email address is required",
+        ),
+        (
+            json!({"email": "a@b.c", "password": "short"}),
+            "Password must be at least 8 characters",
+        ),
+        (
+            json!({"email": "a@b.c", "password": "x".repeat(257)}),
+            "Password must be at most 256 characters",
+        ),
     ];
     for (body, detail) in cases {
-        let response = server.http().post(server.url("/auth/bootstrap")).json(&body).send().await.unwrap();
-        assert_eq!(error_of(response).await, (400, json!({"detail": detail, "code": "invalid"})));
+        let response = server
+            .http()
+            .post(server.url("/auth/bootstrap"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_of(response).await,
+            (400, json!({"detail": detail, "code": "invalid"}))
+        );
     }
 }
 
@@ -262,7 +410,9 @@ async fn concurrent_bootstraps_make_exactly_one_admin() {
     }
 }
 
-async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
 where
     F::Output: Send + 'static,
 {
@@ -276,17 +426,32 @@ where
 
 #[tokio::test]
 async fn the_bootstrap_token_unlocks_bootstrap_after_the_first_admin() {
-    let server = TestServer::builder().env("DA_BOOTSTRAP_TOKEN", "let-me-in-please").start().await;
+    let server = TestServer::builder()
+        .env("DA_BOOTSTRAP_TOKEN", "let-me-in-please")
+        .start()
+        .await;
     let request = BootstrapRequest {
         email: "rescue@example.com".into(),
         name: None,
         password: "rescue-password".into(),
     };
-    let wrong = server.client().bootstrap(&request, Some("let-me-in-pleasE")).await.unwrap_err();
+    let wrong = server
+        .client()
+        .bootstrap(&request, Some("let-me-in-pleasE"))
+        .await
+        .unwrap_err();
     assert_eq!(wrong.status(), Some(403));
-    let token = server.client().bootstrap(&request, Some("let-me-in-please")).await.unwrap();
+    let token = server
+        .client()
+        .bootstrap(&request, Some("let-me-in-please"))
+        .await
+        .unwrap();
     assert_eq!(token.role, Role::Admin);
-    let again = server.client().bootstrap(&request, Some("let-me-in-please")).await.unwrap_err();
+    let again = server
+        .client()
+        .bootstrap(&request, Some("let-me-in-please"))
+        .await
+        .unwrap_err();
     assert_eq!(again.status(), Some(409));
     assert_eq!(again.detail(), Some("User with this email already exists"));
 }

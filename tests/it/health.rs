@@ -4,9 +4,17 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn health_is_public() {
     let server = TestServer::start().await;
-    let response = server.http().get(server.url("/api/health")).send().await.unwrap();
+    let response = server
+        .http()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
 }
 
 #[tokio::test]
@@ -25,14 +33,24 @@ async fn health_stays_public_with_a_garbage_credential() {
 #[tokio::test]
 async fn detailed_health_needs_a_user_and_reports_storage() {
     let server = TestServer::start().await;
-    let anonymous = server.http().get(server.url("/api/health/detailed")).send().await.unwrap();
+    let anonymous = server
+        .http()
+        .get(server.url("/api/health/detailed"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(
         anonymous.json::<Value>().await.unwrap(),
         json!({"detail": "Missing or invalid Authorization header", "code": "unauthenticated"})
     );
 
-    let detailed = server.client().with_token(server.admin_token().await).health_detailed().await.unwrap();
+    let detailed = server
+        .client()
+        .with_token(server.admin_token().await)
+        .health_detailed()
+        .await
+        .unwrap();
     assert_eq!(detailed.status, "ok");
     assert_eq!(detailed.storage, "duckdb");
     assert_eq!(detailed.schema_version, 1);
@@ -43,7 +61,15 @@ async fn detailed_health_needs_a_user_and_reports_storage() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let server = TestServer::start().await;
-    let response = server.http().get(server.url("/api/health")).send().await.unwrap();
-    let id = response.headers().get("x-request-id").expect("x-request-id");
+    let response = server
+        .http()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id");
     assert_eq!(id.to_str().unwrap().len(), 36);
 }

@@ -17,7 +17,11 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 #[tokio::test]
 async fn browsers_without_a_session_are_sent_to_login_with_next() {
     let server = TestServer::start().await;
-    for (path, next) in [("/", "%2F"), ("/tokens?tab=mine", "%2Ftokens%3Ftab%3Dmine"), ("/no-such-page", "%2Fno-such-page")] {
+    for (path, next) in [
+        ("/", "%2F"),
+        ("/tokens?tab=mine", "%2Ftokens%3Ftab%3Dmine"),
+        ("/no-such-page", "%2Fno-such-page"),
+    ] {
         let response = server.http().get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 302, "{path}");
         assert_eq!(location(&response), format!("/login?next={next}"));
@@ -27,7 +31,13 @@ async fn browsers_without_a_session_are_sent_to_login_with_next() {
 #[tokio::test]
 async fn api_clients_get_json_not_redirects() {
     let server = TestServer::start().await;
-    let response = server.http().get(server.url("/api/me")).header("accept", "text/html").send().await.unwrap();
+    let response = server
+        .http()
+        .get(server.url("/api/me"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["content-type"], "application/json");
 }
@@ -35,19 +45,41 @@ async fn api_clients_get_json_not_redirects() {
 #[tokio::test]
 async fn the_login_page_renders_with_security_headers() {
     let server = TestServer::start().await;
-    let response = server.http().get(server.url("/login?next=/x")).send().await.unwrap();
+    let response = server
+        .http()
+        .get(server.url("/login?next=/x"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["referrer-policy"], "same-origin");
-    let csp = headers["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"), "{csp}");
-    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a script nonce").to_owned();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("'wasm-unsafe-eval'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a script nonce")
+        .to_owned();
     let html = response.text().await.unwrap();
     assert!(html.contains(r#"action="/login""#), "{html}");
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
-    assert!(html.contains("/pkg/frontend.js"), "the hydration script is referenced");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the nonce"
+    );
+    assert!(
+        html.contains("/pkg/frontend.js"),
+        "the hydration script is referenced"
+    );
 }
 
 #[tokio::test]
@@ -56,18 +88,36 @@ async fn the_plain_form_login_sets_the_cookie_and_honours_a_safe_next() {
     let response = server
         .http()
         .post(server.url("/login"))
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/tokens?x=1")])
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/tokens?x=1"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/tokens?x=1");
     let cookie = session_cookie(&response).expect("session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http gets no Secure flag");
-    let jwt = cookie.split(';').next().unwrap().trim_start_matches("access_token=").to_owned();
+    let jwt = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("access_token=")
+        .to_owned();
 
-    let dashboard = server.http().get(server.url("/")).header("cookie", format!("access_token={jwt}")).send().await.unwrap();
+    let dashboard = server
+        .http()
+        .get(server.url("/"))
+        .header("cookie", format!("access_token={jwt}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.unwrap();
     assert!(html.contains(ADMIN_EMAIL), "the dashboard names the user");
@@ -76,11 +126,20 @@ async fn the_plain_form_login_sets_the_cookie_and_honours_a_safe_next() {
 #[tokio::test]
 async fn unsafe_next_targets_become_root() {
     let server = TestServer::start().await;
-    for next in ["//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"] {
+    for next in [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ] {
         let response = server
             .http()
             .post(server.url("/login"))
-            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", next)])
+            .form(&[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", next),
+            ])
             .send()
             .await
             .unwrap();
@@ -94,7 +153,11 @@ async fn a_failed_form_login_comes_back_with_an_error_code_only() {
     let response = server
         .http()
         .post(server.url("/login"))
-        .form(&[("email", ADMIN_EMAIL), ("password", "wrong-password"), ("next", "/x")])
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", "wrong-password"),
+            ("next", "/x"),
+        ])
         .send()
         .await
         .unwrap();
@@ -102,9 +165,24 @@ async fn a_failed_form_login_comes_back_with_an_error_code_only() {
     assert_eq!(location(&response), "/login?next=%2Fx&error=credentials");
     assert!(session_cookie(&response).is_none());
 
-    let page = server.http().get(server.url("/login?next=%2Fx&error=credentials")).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("Invalid email or password"));
-    let crafted = server.http().get(server.url("/login?error=%3Cscript%3Ealert(1)%3C/script%3E")).send().await.unwrap();
+    let page = server
+        .http()
+        .get(server.url("/login?next=%2Fx&error=credentials"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Invalid email or password")
+    );
+    let crafted = server
+        .http()
+        .get(server.url("/login?error=%3Cscript%3Ealert(1)%3C/script%3E"))
+        .send()
+        .await
+        .unwrap();
     let html = crafted.text().await.unwrap();
     assert!(!html.contains("<script>alert(1)"));
 }
@@ -124,7 +202,13 @@ async fn the_form_logout_revokes_the_session() {
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/login");
     assert!(session_cookie(&response).unwrap().contains("Max-Age=0"));
-    let me = server.http().get(server.url("/api/me")).bearer_auth(&jwt).send().await.unwrap();
+    let me = server
+        .http()
+        .get(server.url("/api/me"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 401);
 }
 
@@ -160,7 +244,13 @@ async fn cookie_authenticated_cross_site_writes_are_refused() {
 #[tokio::test]
 async fn a_stale_cookie_is_dropped_on_redirect() {
     let server = TestServer::start().await;
-    let response = server.http().get(server.url("/")).header("cookie", "access_token=stale").send().await.unwrap();
+    let response = server
+        .http()
+        .get(server.url("/"))
+        .header("cookie", "access_token=stale")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 302);
     assert!(session_cookie(&response).unwrap().contains("Max-Age=0"));
 }
@@ -169,9 +259,20 @@ async fn a_stale_cookie_is_dropped_on_redirect() {
 async fn signed_in_users_get_an_html_404_for_unknown_pages() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
-    let response = server.http().get(server.url("/no-such-page")).header("cookie", format!("access_token={jwt}")).send().await.unwrap();
+    let response = server
+        .http()
+        .get(server.url("/no-such-page"))
+        .header("cookie", format!("access_token={jwt}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
 

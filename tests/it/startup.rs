@@ -13,8 +13,16 @@ async fn the_jwt_secret_is_generated_once_with_mode_0600() {
 
     let data_dir = server.stop().await;
     let server = TestServer::builder().data_dir(data_dir).start().await;
-    assert_eq!(std::fs::read_to_string(server.data_dir.path().join("jwt_secret")).unwrap(), secret);
-    server.client().with_token(token).me().await.expect("tokens survive a restart");
+    assert_eq!(
+        std::fs::read_to_string(server.data_dir.path().join("jwt_secret")).unwrap(),
+        secret
+    );
+    server
+        .client()
+        .with_token(token)
+        .me()
+        .await
+        .expect("tokens survive a restart");
 }
 
 #[tokio::test]
@@ -28,12 +36,21 @@ async fn a_second_server_on_the_same_data_dir_fails_fast_with_a_clear_message() 
         .await;
     let err = second.err().expect("the second server must not start");
     assert!(err.contains("in use by another process"), "{err}");
-    first.client().health().await.expect("the first server is unaffected");
+    first
+        .client()
+        .health()
+        .await
+        .expect("the first server is unaffected");
 }
 
 #[tokio::test]
 async fn bad_configuration_is_refused_at_start() {
-    let err = TestServer::builder().env("DA_JWT_SECRET", "too-short").try_start().await.err().unwrap();
+    let err = TestServer::builder()
+        .env("DA_JWT_SECRET", "too-short")
+        .try_start()
+        .await
+        .err()
+        .unwrap();
     assert!(err.contains("at least 32 bytes"), "{err}");
 }
 

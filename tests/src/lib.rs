@@ -16,7 +16,10 @@ pub fn server_binary() -> PathBuf {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
     let path = profile_dir.join("da-server");
     assert!(
         path.exists(),
@@ -60,7 +63,9 @@ impl TestServerBuilder {
             Some(dir) => dir,
             None => tempfile::tempdir().expect("temp dir"),
         };
-        let log_path = data_dir.path().join(format!("server-{}.log", uuid::Uuid::new_v4()));
+        let log_path = data_dir
+            .path()
+            .join(format!("server-{}.log", uuid::Uuid::new_v4()));
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut command = Command::new(server_binary());
         command
@@ -74,12 +79,16 @@ impl TestServerBuilder {
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
         if self.seed_admin {
-            command.env("DA_ADMIN_EMAIL", ADMIN_EMAIL).env("DA_ADMIN_PASSWORD", ADMIN_PASSWORD);
+            command
+                .env("DA_ADMIN_EMAIL", ADMIN_EMAIL)
+                .env("DA_ADMIN_PASSWORD", ADMIN_PASSWORD);
         }
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        let mut child = command.spawn().map_err(|e| format!("cannot start da-server: {e}"))?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start da-server: {e}"))?;
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let listening = tokio::time::timeout(Duration::from_secs(60), async {
@@ -164,13 +173,20 @@ impl TestServer {
     /// Sends SIGTERM and waits for a clean exit; returns the data dir for reuse.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
         }
         let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("server stops within 30 s")
             .expect("wait");
-        assert!(status.success(), "da-server exited with {status}:\n{}", self.log());
+        assert!(
+            status.success(),
+            "da-server exited with {status}:\n{}",
+            self.log()
+        );
         self.data_dir
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! Every non-2xx answer becomes [`ClientError::Api`] with the server's `{detail, code}`.
 
-use da_types::{ApiError, BootstrapRequest, ErrorCode, HealthDetailed, HealthResponse, LoginRequest, MeResponse, TokenResponse};
+use da_types::{
+    ApiError, BootstrapRequest, ErrorCode, HealthDetailed, HealthResponse, LoginRequest,
+    MeResponse, TokenResponse,
+};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -69,7 +72,9 @@ impl Client {
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let builder = self.http.request(method, format!("{}{path}", self.base_url));
+        let builder = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,

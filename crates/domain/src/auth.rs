@@ -22,7 +22,11 @@ const DEVICE_LABEL_MAX_CHARS: usize = 120;
 
 impl Services {
     /// Resolves a bearer credential, in the order and with the messages of `API.md` §1.
-    pub async fn authenticate(&self, credential: &str, ip: Option<&str>) -> Result<Principal, Error> {
+    pub async fn authenticate(
+        &self,
+        credential: &str,
+        ip: Option<&str>,
+    ) -> Result<Principal, Error> {
         if credential.starts_with(PAT_PREFIX) {
             // Personal access tokens are not issued by this version.
             return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
@@ -60,13 +64,21 @@ impl Services {
     }
 
     /// `POST /auth/token`: checks the password and opens a session.
-    pub async fn login(&self, request: &LoginRequest, client: &ClientInfo) -> Result<TokenResponse, Error> {
+    pub async fn login(
+        &self,
+        request: &LoginRequest,
+        client: &ClientInfo,
+    ) -> Result<TokenResponse, Error> {
         let email = normalize_email(&request.email).map_err(Error::invalid)?;
         let user = self.inner.store.user_by_email(&email).await?;
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         // Always verify (against a dummy hash when there is nothing to check) so that the
         // response time does not tell which emails exist.
-        let verified = self.inner.hasher.verify(&request.password, stored_hash).await?;
+        let verified = self
+            .inner
+            .hasher
+            .verify(&request.password, stored_hash)
+            .await?;
 
         let failure = match &user {
             None => Some(("unknown_email", detail::INVALID_LOGIN)),
@@ -115,8 +127,12 @@ impl Services {
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({ "device_label": session.device_label }));
         self.inner.store.record_login(&session, &row).await?;
-        self.inner.cache.put_session(session.id, Some(CachedSession::from(&session)));
-        self.inner.cache.put_user(user.id, Some(CachedUser::from(user)));
+        self.inner
+            .cache
+            .put_session(session.id, Some(CachedSession::from(&session)));
+        self.inner
+            .cache
+            .put_user(user.id, Some(CachedUser::from(user)));
         let access_token = self
             .inner
             .keys
@@ -140,7 +156,10 @@ impl Services {
         let row = audit::record(audit::AUTH_LOGOUT, format!("session:{session_id}"))
             .by_principal(principal)
             .from_ip(client.ip.as_deref());
-        self.inner.store.revoke_session(session_id, Utc::now(), &row).await?;
+        self.inner
+            .store
+            .revoke_session(session_id, Utc::now(), &row)
+            .await?;
         self.inner.cache.mark_session_revoked(session_id);
         Ok(())
     }
@@ -159,7 +178,11 @@ impl Services {
             }
             _ => false,
         };
-        let guard = if unlocked { CreateGuard::EmailFree } else { CreateGuard::NoAdmin };
+        let guard = if unlocked {
+            CreateGuard::EmailFree
+        } else {
+            CreateGuard::NoAdmin
+        };
         if guard == CreateGuard::NoAdmin && self.inner.store.count_admins().await? > 0 {
             return Err(Error::Forbidden(detail::BOOTSTRAP_DISABLED.into()));
         }
@@ -169,7 +192,9 @@ impl Services {
         let row = audit::record(audit::AUTH_BOOTSTRAP, format!("user:{}", user.id))
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "email": user.email, "via_bootstrap_token": unlocked }));
+            .with_params(
+                serde_json::json!({ "email": user.email, "via_bootstrap_token": unlocked }),
+            );
         self.insert_admin(&user, guard, &row).await?;
         self.start_session(&user, client, audit::AUTH_LOGIN).await
     }
@@ -194,7 +219,12 @@ impl Services {
         Ok(self.inner.store.count_admins().await? > 0)
     }
 
-    async fn new_admin(&self, email: &str, name: Option<&str>, password: &str) -> Result<UserRecord, Error> {
+    async fn new_admin(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        password: &str,
+    ) -> Result<UserRecord, Error> {
         let email = normalize_email(email).map_err(Error::invalid)?;
         validate_password(password).map_err(Error::invalid)?;
         let name = display_name(name, &email);
@@ -215,10 +245,17 @@ impl Services {
         })
     }
 
-    async fn insert_admin(&self, user: &UserRecord, guard: CreateGuard, row: &crate::store::AuditRecord) -> Result<(), Error> {
+    async fn insert_admin(
+        &self,
+        user: &UserRecord,
+        guard: CreateGuard,
+        row: &crate::store::AuditRecord,
+    ) -> Result<(), Error> {
         match self.inner.store.create_user(user, guard, row).await? {
             CreateOutcome::Created => {
-                self.inner.cache.put_user(user.id, Some(CachedUser::from(user)));
+                self.inner
+                    .cache
+                    .put_user(user.id, Some(CachedUser::from(user)));
                 Ok(())
             }
             CreateOutcome::AdminExists => Err(Error::Forbidden(detail::BOOTSTRAP_DISABLED.into())),
@@ -238,7 +275,10 @@ impl Services {
                 token_id: None,
                 expires_at: Some(truncate_to_seconds(expires_at)),
             },
-            Credential::Pat { token_id, expires_at } => CredentialInfo {
+            Credential::Pat {
+                token_id,
+                expires_at,
+            } => CredentialInfo {
                 kind: CredentialKind::Pat,
                 token_id: Some(token_id),
                 expires_at: expires_at.map(truncate_to_seconds),
@@ -263,7 +303,9 @@ impl Services {
             version: env!("CARGO_PKG_VERSION").into(),
             schema_version: store.schema_version().await?,
             storage: store.backend().into(),
-            users: UserCount { count: store.count_users().await? },
+            users: UserCount {
+                count: store.count_users().await?,
+            },
         })
     }
 }
@@ -315,7 +357,11 @@ pub fn device_label(user_agent: Option<&str>) -> String {
     match (browser, os) {
         (Some(b), Some(o)) => format!("{b} on {o}"),
         (Some(b), None) => b.to_owned(),
-        _ => ua.chars().filter(|c| !c.is_control()).take(DEVICE_LABEL_MAX_CHARS).collect(),
+        _ => ua
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(DEVICE_LABEL_MAX_CHARS)
+            .collect(),
     }
 }
 
@@ -331,7 +377,10 @@ mod tests {
         assert_eq!(device_label(Some(chrome)), "Chrome on Windows");
         assert_eq!(device_label(Some("da-cli/0.1.0")), "da CLI 0.1.0");
         assert_eq!(device_label(None), "Unknown device");
-        assert_eq!(device_label(Some(&"x".repeat(500))).len(), DEVICE_LABEL_MAX_CHARS);
+        assert_eq!(
+            device_label(Some(&"x".repeat(500))).len(),
+            DEVICE_LABEL_MAX_CHARS
+        );
     }
 
     #[test]

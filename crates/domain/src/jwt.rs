@@ -64,8 +64,8 @@ impl SessionKeys {
 
     /// The claims of a token signed with this key, unexpired and of type `session`.
     pub fn verify(&self, token: &str) -> Option<SessionClaims> {
-        let data = jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &self.validation)
-            .ok()?;
+        let data =
+            jsonwebtoken::decode::<SessionClaims>(token, &self.decoding, &self.validation).ok()?;
         (data.claims.typ == SESSION_TYP).then_some(data.claims)
     }
 }
@@ -93,19 +93,34 @@ mod tests {
             .mint(user, "a@b.c", sid, now, now + Duration::hours(1))
             .unwrap();
         let claims = keys().verify(&jwt).unwrap();
-        assert_eq!((claims.sub, claims.sid, claims.typ.as_str()), (user, sid, "session"));
+        assert_eq!(
+            (claims.sub, claims.sid, claims.typ.as_str()),
+            (user, sid, "session")
+        );
     }
 
     #[test]
     fn expired_foreign_and_garbage_tokens_fail() {
         let now = Utc::now();
         let expired = keys()
-            .mint(Uuid::new_v4(), "a@b.c", Uuid::new_v4(), now - Duration::hours(2), now - Duration::seconds(1))
+            .mint(
+                Uuid::new_v4(),
+                "a@b.c",
+                Uuid::new_v4(),
+                now - Duration::hours(2),
+                now - Duration::seconds(1),
+            )
             .unwrap();
         assert!(keys().verify(&expired).is_none());
 
         let foreign = SessionKeys::new(b"another-key-another-key-another-key")
-            .mint(Uuid::new_v4(), "a@b.c", Uuid::new_v4(), now, now + Duration::hours(1))
+            .mint(
+                Uuid::new_v4(),
+                "a@b.c",
+                Uuid::new_v4(),
+                now,
+                now + Duration::hours(1),
+            )
             .unwrap();
         assert!(keys().verify(&foreign).is_none());
 

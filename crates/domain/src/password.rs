@@ -20,7 +20,8 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// `concurrency` hashes may run at once (one per core is the sensible default).
     pub fn new(concurrency: usize) -> Self {
-        let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP Argon2id parameters are valid");
+        let params =
+            Params::new(19 * 1024, 2, 1, None).expect("OWASP Argon2id parameters are valid");
         PasswordHasher {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             params,
@@ -114,6 +115,9 @@ mod tests {
     #[tokio::test]
     async fn two_hashes_of_one_password_differ() {
         let hasher = PasswordHasher::new(1);
-        assert_ne!(hasher.hash("same").await.unwrap(), hasher.hash("same").await.unwrap());
+        assert_ne!(
+            hasher.hash("same").await.unwrap(),
+            hasher.hash("same").await.unwrap()
+        );
     }
 }

@@ -27,7 +27,10 @@ impl std::fmt::Debug for ServicesConfig {
         f.debug_struct("ServicesConfig")
             .field("jwt_secret", &"<redacted>")
             .field("session_hours", &self.session_hours)
-            .field("bootstrap_token", &self.bootstrap_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "bootstrap_token",
+                &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("hash_concurrency", &self.hash_concurrency)
             .finish()
     }

@@ -17,7 +17,9 @@ pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 }
 
 pub fn parse_uuid(raw: &str) -> Result<Uuid, duckdb::Error> {
-    Uuid::parse_str(raw).map_err(|e| duckdb::Error::FromSqlConversionFailure(0, duckdb::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(raw).map_err(|e| {
+        duckdb::Error::FromSqlConversionFailure(0, duckdb::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Maps a driver error into the backend-neutral [`StoreError`].

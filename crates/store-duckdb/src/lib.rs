@@ -9,5 +9,5 @@ mod convert;
 mod migrate;
 mod store;
 
-pub use migrate::{MIGRATIONS, Migration, OpenError};
+pub use migrate::{MIGRATIONS, Migration, OpenError, latest_version};
 pub use store::DuckDbStore;

@@ -141,7 +141,11 @@ pub(crate) fn migrate_with(
         )
         .map_err(failed)?;
         tx.commit().map_err(failed)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
     }
     Ok(supported)
 }
@@ -156,10 +160,22 @@ pub fn backup_path(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    static V1: &[Migration] = &[Migration { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);" }];
+    static V1: &[Migration] = &[Migration {
+        version: 1,
+        name: "one",
+        sql: "CREATE TABLE a (x INTEGER);",
+    }];
     static V2: &[Migration] = &[
-        Migration { version: 1, name: "one", sql: "CREATE TABLE a (x INTEGER);" },
-        Migration { version: 2, name: "two", sql: "ALTER TABLE a ADD COLUMN y INTEGER;" },
+        Migration {
+            version: 1,
+            name: "one",
+            sql: "CREATE TABLE a (x INTEGER);",
+        },
+        Migration {
+            version: 2,
+            name: "two",
+            sql: "ALTER TABLE a ADD COLUMN y INTEGER;",
+        },
     ];
 
     #[test]
@@ -171,7 +187,10 @@ mod tests {
             assert_eq!(migrate_with(&mut conn, &path, V1).unwrap(), 1);
             conn.execute_batch("INSERT INTO a VALUES (42)").unwrap();
         }
-        assert!(!backup_path(&path).exists(), "a fresh database needs no copy");
+        assert!(
+            !backup_path(&path).exists(),
+            "a fresh database needs no copy"
+        );
         let mut conn = open_connection(&path).unwrap();
         assert_eq!(migrate_with(&mut conn, &path, V2).unwrap(), 2);
         assert!(backup_path(&path).exists());
@@ -180,7 +199,9 @@ mod tests {
         // The copy is the database as it was: version 1, with its data.
         let old = open_connection(&backup_path(&path)).unwrap();
         assert_eq!(current_version(&old).unwrap(), 1);
-        let x: i64 = old.query_row("SELECT x FROM a", [], |row| row.get(0)).unwrap();
+        let x: i64 = old
+            .query_row("SELECT x FROM a", [], |row| row.get(0))
+            .unwrap();
         assert_eq!(x, 42);
     }
 
@@ -194,8 +215,18 @@ mod tests {
         }
         let mut conn = open_connection(&path).unwrap();
         let err = migrate_with(&mut conn, &path, V1).unwrap_err();
-        assert!(matches!(err, OpenError::TooNew { found: 2, supported: 1, .. }));
-        assert!(err.to_string().contains("newer than this da-server supports"));
+        assert!(matches!(
+            err,
+            OpenError::TooNew {
+                found: 2,
+                supported: 1,
+                ..
+            }
+        ));
+        assert!(
+            err.to_string()
+                .contains("newer than this da-server supports")
+        );
     }
 
     #[test]
@@ -204,8 +235,14 @@ mod tests {
         let path = dir.path().join("da.duckdb");
         let mut conn = open_connection(&path).unwrap();
         assert_eq!(migrate(&mut conn, &path).unwrap(), latest_version());
-        assert_eq!(migrate(&mut conn, &path).unwrap(), latest_version(), "idempotent");
-        let recorded: i64 = conn.query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            migrate(&mut conn, &path).unwrap(),
+            latest_version(),
+            "idempotent"
+        );
+        let recorded: i64 = conn
+            .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(recorded, MIGRATIONS.len() as i64);
     }
 }

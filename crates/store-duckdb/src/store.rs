@@ -90,7 +90,9 @@ async fn run_blocking<T: Send + 'static>(
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 const USER_COLUMNS: &str = "id, email, name, role, active, password_hash, created_at, updated_at, \
@@ -231,7 +233,9 @@ impl Store for DuckDbStore {
                 return Ok(CreateOutcome::EmailTaken);
             }
             tx.execute(
-                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                &format!(
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 params![
                     user.id.to_string(),
                     user.email,
@@ -262,7 +266,9 @@ impl Store for DuckDbStore {
         self.write(move |conn| {
             let tx = conn.transaction()?;
             tx.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
                 params![
                     session.id.to_string(),
                     session.user_id.to_string(),
@@ -376,17 +382,38 @@ mod tests {
         let store = DuckDbStore::open(&dir.path().join("da.duckdb")).unwrap();
         let admin = user("a@example.com", Role::Admin);
         let row = audit::record("test", "user:a");
-        assert_eq!(store.create_user(&admin, CreateGuard::NoAdmin, &row).await.unwrap(), CreateOutcome::Created);
+        assert_eq!(
+            store
+                .create_user(&admin, CreateGuard::NoAdmin, &row)
+                .await
+                .unwrap(),
+            CreateOutcome::Created
+        );
         let second = user("b@example.com", Role::Admin);
         let row = audit::record("test", "user:b");
-        assert_eq!(store.create_user(&second, CreateGuard::NoAdmin, &row).await.unwrap(), CreateOutcome::AdminExists);
+        assert_eq!(
+            store
+                .create_user(&second, CreateGuard::NoAdmin, &row)
+                .await
+                .unwrap(),
+            CreateOutcome::AdminExists
+        );
         let dup = user("a@example.com", Role::Viewer);
         let row = audit::record("test", "user:dup");
-        assert_eq!(store.create_user(&dup, CreateGuard::EmailFree, &row).await.unwrap(), CreateOutcome::EmailTaken);
+        assert_eq!(
+            store
+                .create_user(&dup, CreateGuard::EmailFree, &row)
+                .await
+                .unwrap(),
+            CreateOutcome::EmailTaken
+        );
 
         let loaded = store.user_by_email("a@example.com").await.unwrap().unwrap();
         assert_eq!(loaded.id, admin.id);
-        assert_eq!(loaded.created_at.timestamp_micros(), admin.created_at.timestamp_micros());
+        assert_eq!(
+            loaded.created_at.timestamp_micros(),
+            admin.created_at.timestamp_micros()
+        );
         assert_eq!(store.count_users().await.unwrap(), 1);
 
         let now = Utc::now();
@@ -400,16 +427,52 @@ mod tests {
             expires_at: now + chrono::Duration::hours(1),
             revoked_at: None,
         };
-        store.record_login(&session, &audit::record("auth.login", "s")).await.unwrap();
+        store
+            .record_login(&session, &audit::record("auth.login", "s"))
+            .await
+            .unwrap();
         let later = now + chrono::Duration::seconds(30);
-        store.touch_sessions(&[ActivityStamp { id: session.id, at: later, ip: None }]).await.unwrap();
+        store
+            .touch_sessions(&[ActivityStamp {
+                id: session.id,
+                at: later,
+                ip: None,
+            }])
+            .await
+            .unwrap();
         let loaded = store.session_by_id(session.id).await.unwrap().unwrap();
         assert_eq!(loaded.last_active_at.timestamp(), later.timestamp());
         assert!(loaded.revoked_at.is_none());
 
-        assert!(store.revoke_session(session.id, later, &audit::record("auth.logout", "s")).await.unwrap());
-        assert!(store.session_by_id(session.id).await.unwrap().unwrap().revoked_at.is_some());
-        assert!(!store.revoke_session(Uuid::new_v4(), later, &audit::record("auth.logout", "s")).await.unwrap());
-        assert!(store.user_by_id(admin.id).await.unwrap().unwrap().last_login_at.is_some());
+        assert!(
+            store
+                .revoke_session(session.id, later, &audit::record("auth.logout", "s"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .session_by_id(session.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        assert!(
+            !store
+                .revoke_session(Uuid::new_v4(), later, &audit::record("auth.logout", "s"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .user_by_id(admin.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_login_at
+                .is_some()
+        );
     }
 }

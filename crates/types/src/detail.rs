@@ -6,7 +6,8 @@ pub const USER_NOT_FOUND: &str = "User not found";
 pub const ACCOUNT_DEACTIVATED: &str = "Account deactivated";
 pub const SESSION_REVOKED: &str = "Session revoked";
 pub const INVALID_LOGIN: &str = "Invalid email or password";
-pub const NO_PASSWORD: &str = "This account has no password. Ask an administrator for a setup link.";
+pub const NO_PASSWORD: &str =
+    "This account has no password. Ask an administrator for a setup link.";
 pub const BOOTSTRAP_DISABLED: &str = "Bootstrap is disabled: an administrator already exists";
 pub const EMAIL_TAKEN: &str = "User with this email already exists";
 pub const SESSION_REQUIRED: &str = "This endpoint requires an interactive session, not a PAT";
@@ -21,8 +22,14 @@ pub const LOGIN_ERRORS: &[(&str, &str)] = &[
     ("deactivated", ACCOUNT_DEACTIVATED),
     ("no_password", NO_PASSWORD),
     ("email", crate::validation::EMAIL_INVALID),
-    ("rate_limited", "Too many attempts. Wait a minute and try again."),
-    ("unavailable", "Signing in is not possible right now. Try again shortly."),
+    (
+        "rate_limited",
+        "Too many attempts. Wait a minute and try again.",
+    ),
+    (
+        "unavailable",
+        "Signing in is not possible right now. Try again shortly.",
+    ),
 ];
 
 /// The code for a login failure's `detail` (unknown details become `unavailable`).

@@ -33,6 +33,13 @@ pub async fn bootstrap(
     headers: HeaderMap,
     ApiJson(request): ApiJson<BootstrapRequest>,
 ) -> Result<Json<TokenResponse>, HttpError> {
-    let presented = headers.get("x-bootstrap-token").and_then(|v| v.to_str().ok());
-    Ok(Json(state.services.bootstrap(&request, presented, &client).await?))
+    let presented = headers
+        .get("x-bootstrap-token")
+        .and_then(|v| v.to_str().ok());
+    Ok(Json(
+        state
+            .services
+            .bootstrap(&request, presented, &client)
+            .await?,
+    ))
 }

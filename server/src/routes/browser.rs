@@ -3,15 +3,15 @@
 //! both end in the same service calls.
 
 use crate::extract::Client;
-use da_domain::AuthState;
 use crate::middleware;
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::StatusCode;
+use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
+use da_domain::AuthState;
 use da_types::detail::login_error_code;
 use da_types::{ApiError, LoginRequest, safe_next};
 use serde::Deserialize;
@@ -45,8 +45,11 @@ pub async fn login_form(
     match state.services.login(&request, &client).await {
         Ok(token) => {
             let max_age = (token.expires_at - chrono::Utc::now()).num_seconds();
-            let cookie =
-                da_types::cookie::session_cookie(&token.access_token, max_age, state.secure_cookies());
+            let cookie = da_types::cookie::session_cookie(
+                &token.access_token,
+                max_age,
+                state.secure_cookies(),
+            );
             let mut response = see_other(&next);
             if let Ok(value) = cookie.parse() {
                 response.headers_mut().insert(SET_COOKIE, value);

@@ -8,7 +8,9 @@ use axum::extract::State;
 use da_types::{HealthDetailed, HealthResponse};
 
 pub async fn health() -> Json<HealthResponse> {
-    Json(HealthResponse { status: "ok".into() })
+    Json(HealthResponse {
+        status: "ok".into(),
+    })
 }
 
 pub async fn detailed(

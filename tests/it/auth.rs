@@ -15,8 +15,7 @@ fn unauthenticated(detail: &str) -> Value {
 async fn login_returns_a_token_response_and_the_token_works() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/auth/token"))
+        .post("/auth/token")
         .json(&json!({"email": "  Admin@Example.COM ", "password": ADMIN_PASSWORD}))
         .send()
         .await
@@ -47,16 +46,14 @@ async fn login_returns_a_token_response_and_the_token_works() {
 async fn the_password_login_alias_behaves_the_same() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/auth/password/login"))
+        .post("/auth/password/login")
         .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     let wrong = server
-        .http()
-        .post(server.url("/auth/password/login"))
+        .post("/auth/password/login")
         .json(&json!({"email": ADMIN_EMAIL, "password": "nope-nope"}))
         .send()
         .await
@@ -75,8 +72,7 @@ async fn unknown_email_and_wrong_password_look_the_same() {
         (ADMIN_EMAIL, "wrong-password"),
     ] {
         let response = server
-            .http()
-            .post(server.url("/auth/token"))
+            .post("/auth/token")
             .json(&json!({"email": email, "password": password}))
             .send()
             .await
@@ -92,8 +88,7 @@ async fn unknown_email_and_wrong_password_look_the_same() {
 async fn a_malformed_email_is_a_400() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/auth/token"))
+        .post("/auth/token")
         .json(&json!({"email": "not-an-email", "password": "whatever1"}))
         .send()
         .await
@@ -115,8 +110,7 @@ async fn logout_revokes_the_session_at_once_and_clears_the_cookie() {
     client.me().await.unwrap();
 
     let response = server
-        .http()
-        .post(server.url("/auth/logout"))
+        .post("/auth/logout")
         .bearer_auth(&token)
         .send()
         .await
@@ -129,8 +123,7 @@ async fn logout_revokes_the_session_at_once_and_clears_the_cookie() {
     );
 
     let after = server
-        .http()
-        .get(server.url("/api/me"))
+        .get("/api/me")
         .bearer_auth(&token)
         .send()
         .await
@@ -140,8 +133,7 @@ async fn logout_revokes_the_session_at_once_and_clears_the_cookie() {
         (401, unauthenticated("Session revoked"))
     );
     let again = server
-        .http()
-        .post(server.url("/auth/logout"))
+        .post("/auth/logout")
         .bearer_auth(&token)
         .send()
         .await
@@ -152,12 +144,7 @@ async fn logout_revokes_the_session_at_once_and_clears_the_cookie() {
 #[tokio::test]
 async fn logout_needs_a_credential() {
     let server = TestServer::start().await;
-    let response = server
-        .http()
-        .post(server.url("/auth/logout"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.post("/auth/logout").send().await.unwrap();
     assert_eq!(
         error_of(response).await,
         (
@@ -200,8 +187,7 @@ async fn me_refuses_each_bad_credential_with_its_reason() {
     ];
     for (header, value, detail) in cases {
         let response = server
-            .http()
-            .get(server.url("/api/me"))
+            .get("/api/me")
             .header(header, value)
             .send()
             .await
@@ -212,12 +198,7 @@ async fn me_refuses_each_bad_credential_with_its_reason() {
             "{header}: {value}"
         );
     }
-    let none = server
-        .http()
-        .get(server.url("/api/me"))
-        .send()
-        .await
-        .unwrap();
+    let none = server.get("/api/me").send().await.unwrap();
     assert_eq!(
         error_of(none).await,
         (
@@ -296,8 +277,7 @@ async fn foreign_and_expired_jwts_are_refused() {
     // so even a correctly signed token for an unknown user is refused as such.
     let right_key = forged_jwt(secret.as_bytes(), 3600);
     let response = server
-        .http()
-        .get(server.url("/api/me"))
+        .get("/api/me")
         .bearer_auth(&right_key)
         .send()
         .await
@@ -312,8 +292,7 @@ async fn foreign_and_expired_jwts_are_refused() {
         forged_jwt(secret.as_bytes(), -5),
     ] {
         let response = server
-            .http()
-            .get(server.url("/api/me"))
+            .get("/api/me")
             .bearer_auth(&token)
             .send()
             .await
@@ -376,8 +355,7 @@ async fn bootstrap_validates_its_input() {
     ];
     for (body, detail) in cases {
         let response = server
-            .http()
-            .post(server.url("/auth/bootstrap"))
+            .post("/auth/bootstrap")
             .json(&body)
             .send()
             .await

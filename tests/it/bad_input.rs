@@ -7,7 +7,7 @@ async fn post_raw(
     content_type: Option<&str>,
     body: impl Into<reqwest::Body>,
 ) -> (u16, Value) {
-    let mut request = server.http().post(server.url(path)).body(body);
+    let mut request = server.post(path).body(body);
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
@@ -88,19 +88,14 @@ async fn oversized_bodies_are_413_json() {
 async fn unknown_api_routes_and_wrong_methods_answer_in_json() {
     let server = TestServer::start().await;
     for path in ["/api/nope", "/auth/nope", "/api", "/cli/nope"] {
-        let response = server.http().get(server.url(path)).send().await.unwrap();
+        let response = server.get(path).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(
             response.json::<Value>().await.unwrap(),
             json!({"detail": "Not found", "code": "not_found"})
         );
     }
-    let response = server
-        .http()
-        .get(server.url("/auth/token"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/auth/token").send().await.unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -114,16 +109,14 @@ async fn passwords_never_reach_the_log() {
     let secret = "very-secret-password-xyz";
     for path in ["/auth/token", "/auth/bootstrap"] {
         let _ = server
-            .http()
-            .post(server.url(path))
+            .post(path)
             .json(&json!({"email": "admin@example.com", "password": secret}))
             .send()
             .await
             .unwrap();
     }
     let _ = server
-        .http()
-        .post(server.url("/login"))
+        .post("/login")
         .form(&[("email", "admin@example.com"), ("password", secret)])
         .send()
         .await

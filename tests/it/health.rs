@@ -4,12 +4,7 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn health_is_public() {
     let server = TestServer::start().await;
-    let response = server
-        .http()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/api/health").send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -21,8 +16,7 @@ async fn health_is_public() {
 async fn health_stays_public_with_a_garbage_credential() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .get(server.url("/api/health"))
+        .get("/api/health")
         .header("authorization", "Bearer nonsense")
         .send()
         .await
@@ -33,12 +27,7 @@ async fn health_stays_public_with_a_garbage_credential() {
 #[tokio::test]
 async fn detailed_health_needs_a_user_and_reports_storage() {
     let server = TestServer::start().await;
-    let anonymous = server
-        .http()
-        .get(server.url("/api/health/detailed"))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = server.get("/api/health/detailed").send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(
         anonymous.json::<Value>().await.unwrap(),
@@ -61,12 +50,7 @@ async fn detailed_health_needs_a_user_and_reports_storage() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let server = TestServer::start().await;
-    let response = server
-        .http()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/api/health").send().await.unwrap();
     let id = response
         .headers()
         .get("x-request-id")

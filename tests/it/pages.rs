@@ -22,7 +22,7 @@ async fn browsers_without_a_session_are_sent_to_login_with_next() {
         ("/tokens?tab=mine", "%2Ftokens%3Ftab%3Dmine"),
         ("/no-such-page", "%2Fno-such-page"),
     ] {
-        let response = server.http().get(server.url(path)).send().await.unwrap();
+        let response = server.get(path).send().await.unwrap();
         assert_eq!(response.status(), 302, "{path}");
         assert_eq!(location(&response), format!("/login?next={next}"));
     }
@@ -32,8 +32,7 @@ async fn browsers_without_a_session_are_sent_to_login_with_next() {
 async fn api_clients_get_json_not_redirects() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .get(server.url("/api/me"))
+        .get("/api/me")
         .header("accept", "text/html")
         .send()
         .await
@@ -45,12 +44,7 @@ async fn api_clients_get_json_not_redirects() {
 #[tokio::test]
 async fn the_login_page_renders_with_security_headers() {
     let server = TestServer::start().await;
-    let response = server
-        .http()
-        .get(server.url("/login?next=/x"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/login?next=/x").send().await.unwrap();
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -86,8 +80,7 @@ async fn the_login_page_renders_with_security_headers() {
 async fn the_plain_form_login_sets_the_cookie_and_honours_a_safe_next() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/login"))
+        .post("/login")
         .form(&[
             ("email", ADMIN_EMAIL),
             ("password", ADMIN_PASSWORD),
@@ -112,8 +105,7 @@ async fn the_plain_form_login_sets_the_cookie_and_honours_a_safe_next() {
         .to_owned();
 
     let dashboard = server
-        .http()
-        .get(server.url("/"))
+        .get("/")
         .header("cookie", format!("access_token={jwt}"))
         .send()
         .await
@@ -133,8 +125,7 @@ async fn unsafe_next_targets_become_root() {
         "javascript:alert(1)",
     ] {
         let response = server
-            .http()
-            .post(server.url("/login"))
+            .post("/login")
             .form(&[
                 ("email", ADMIN_EMAIL),
                 ("password", ADMIN_PASSWORD),
@@ -151,8 +142,7 @@ async fn unsafe_next_targets_become_root() {
 async fn a_failed_form_login_comes_back_with_an_error_code_only() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/login"))
+        .post("/login")
         .form(&[
             ("email", ADMIN_EMAIL),
             ("password", "wrong-password"),
@@ -166,8 +156,7 @@ async fn a_failed_form_login_comes_back_with_an_error_code_only() {
     assert!(session_cookie(&response).is_none());
 
     let page = server
-        .http()
-        .get(server.url("/login?next=%2Fx&error=credentials"))
+        .get("/login?next=%2Fx&error=credentials")
         .send()
         .await
         .unwrap();
@@ -178,8 +167,7 @@ async fn a_failed_form_login_comes_back_with_an_error_code_only() {
             .contains("Invalid email or password")
     );
     let crafted = server
-        .http()
-        .get(server.url("/login?error=%3Cscript%3Ealert(1)%3C/script%3E"))
+        .get("/login?error=%3Cscript%3Ealert(1)%3C/script%3E")
         .send()
         .await
         .unwrap();
@@ -192,8 +180,7 @@ async fn the_form_logout_revokes_the_session() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
     let response = server
-        .http()
-        .post(server.url("/logout"))
+        .post("/logout")
         .header("cookie", format!("access_token={jwt}"))
         .header("origin", &server.base_url)
         .send()
@@ -203,8 +190,7 @@ async fn the_form_logout_revokes_the_session() {
     assert_eq!(location(&response), "/login");
     assert!(session_cookie(&response).unwrap().contains("Max-Age=0"));
     let me = server
-        .http()
-        .get(server.url("/api/me"))
+        .get("/api/me")
         .bearer_auth(&jwt)
         .send()
         .await
@@ -217,8 +203,7 @@ async fn cookie_authenticated_cross_site_writes_are_refused() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
     let response = server
-        .http()
-        .post(server.url("/auth/logout"))
+        .post("/auth/logout")
         .header("cookie", format!("access_token={jwt}"))
         .header("origin", "https://evil.example")
         .send()
@@ -231,8 +216,7 @@ async fn cookie_authenticated_cross_site_writes_are_refused() {
     );
     // The same request with the Authorization header is not affected.
     let bearer = server
-        .http()
-        .post(server.url("/auth/logout"))
+        .post("/auth/logout")
         .bearer_auth(&jwt)
         .header("origin", "https://evil.example")
         .send()
@@ -245,8 +229,7 @@ async fn cookie_authenticated_cross_site_writes_are_refused() {
 async fn a_stale_cookie_is_dropped_on_redirect() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .get(server.url("/"))
+        .get("/")
         .header("cookie", "access_token=stale")
         .send()
         .await
@@ -260,8 +243,7 @@ async fn signed_in_users_get_an_html_404_for_unknown_pages() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
     let response = server
-        .http()
-        .get(server.url("/no-such-page"))
+        .get("/no-such-page")
         .header("cookie", format!("access_token={jwt}"))
         .send()
         .await
@@ -280,8 +262,7 @@ async fn signed_in_users_get_an_html_404_for_unknown_pages() {
 async fn server_functions_answer_with_real_statuses() {
     let server = TestServer::start().await;
     let response = server
-        .http()
-        .post(server.url("/rpc/login"))
+        .post("/rpc/login")
         .form(&[("email", ADMIN_EMAIL), ("password", "wrong-password")])
         .send()
         .await
@@ -291,8 +272,7 @@ async fn server_functions_answer_with_real_statuses() {
     assert_eq!(body["detail"], "Invalid email or password");
 
     let ok = server
-        .http()
-        .post(server.url("/rpc/login"))
+        .post("/rpc/login")
         .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
         .send()
         .await

@@ -157,6 +157,16 @@ impl TestServer {
             .expect("http client")
     }
 
+    /// `GET path` with the raw client.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http().get(self.url(path))
+    }
+
+    /// `POST path` with the raw client.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http().post(self.url(path))
+    }
+
     /// Logs in as the default admin and returns the session JWT.
     pub async fn admin_token(&self) -> String {
         self.client()

@@ -7,6 +7,17 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
     (status, response.json::<Value>().await.unwrap())
 }
 
+/// `GET /api/me` with `token` must be a 401 with `detail`.
+async fn assert_me_refused(server: &TestServer, token: &str, detail: &str) {
+    let response = server
+        .get("/api/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(response).await, (401, unauthenticated(detail)));
+}
+
 fn unauthenticated(detail: &str) -> Value {
     json!({"detail": detail, "code": "unauthenticated"})
 }
@@ -276,31 +287,13 @@ async fn foreign_and_expired_jwts_are_refused() {
     // Sanity: our hand-made JWT with the right key and a live session would need a session row,
     // so even a correctly signed token for an unknown user is refused as such.
     let right_key = forged_jwt(secret.as_bytes(), 3600);
-    let response = server
-        .get("/api/me")
-        .bearer_auth(&right_key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        error_of(response).await,
-        (401, unauthenticated("User not found"))
-    );
+    assert_me_refused(&server, &right_key, "User not found").await;
 
     for token in [
         forged_jwt(b"another-secret-another-secret-another", 3600),
         forged_jwt(secret.as_bytes(), -5),
     ] {
-        let response = server
-            .get("/api/me")
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            error_of(response).await,
-            (401, unauthenticated("Invalid or expired token"))
-        );
+        assert_me_refused(&server, &token, "Invalid or expired token").await;
     }
 }
 

@@ -12,7 +12,7 @@ pub mod server;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,7 +50,9 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "da".to_owned() } else { format!("{page} · da") } />
         <Router>
             <Routes fallback=pages::NotFoundPage>
-                <Route path=path!("/") view=pages::DashboardPage />
+                // Pages that load data render completely on the server (`Async`): out-of-order streaming
+                // would need JavaScript to swap the data in, and pages must work without it.
+                <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::LoginPage />
             </Routes>
         </Router>

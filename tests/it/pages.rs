@@ -280,3 +280,24 @@ async fn server_functions_answer_with_real_statuses() {
     assert_eq!(ok.status(), 200);
     assert!(session_cookie(&ok).is_some());
 }
+
+/// Data pages arrive complete in the first HTML response: without JavaScript nothing would
+/// ever swap a "Loading…" placeholder for the data.
+#[tokio::test]
+async fn the_dashboard_is_fully_rendered_on_the_server() {
+    let server = TestServer::start().await;
+    let jwt = server.admin_token().await;
+    let response = server
+        .get("/")
+        .header("cookie", format!("access_token={jwt}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!(r#"data-test="me-email">{ADMIN_EMAIL}<"#)),
+        "{html}"
+    );
+    assert!(!html.contains("Loading…"), "{html}");
+}

@@ -57,6 +57,15 @@ pub struct Args {
     pub smtp_url: Option<String>,
     #[arg(long, env = "DA_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// Logins (and reset/setup confirmations) per minute per client IP; 0 = off [default: 10]
+    #[arg(long, env = "DA_RATE_LIMIT_LOGIN")]
+    pub rate_limit_login: Option<u32>,
+    /// Password reset requests per minute per client IP; 0 = off [default: 5]
+    #[arg(long, env = "DA_RATE_LIMIT_RESET")]
+    pub rate_limit_reset: Option<u32>,
+    /// Bootstrap attempts per minute per client IP; 0 = off [default: 3]
+    #[arg(long, env = "DA_RATE_LIMIT_BOOTSTRAP")]
+    pub rate_limit_bootstrap: Option<u32>,
     /// Where the `da` binary to distribute lives [default: next to the server binary]
     #[arg(long, env = "DA_CLI_DIST_DIR")]
     pub cli_dist_dir: Option<PathBuf>,
@@ -88,6 +97,9 @@ struct FileSettings {
     pat_max_days: Option<i64>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    rate_limit_login: Option<u32>,
+    rate_limit_reset: Option<u32>,
+    rate_limit_bootstrap: Option<u32>,
     cli_dist_dir: Option<PathBuf>,
     site_dir: Option<PathBuf>,
     log: Option<String>,
@@ -117,6 +129,7 @@ pub struct Config {
     pub pat_max_days: Option<i64>,
     pub smtp_url: Option<String>,
     pub smtp_from: Option<String>,
+    pub rate_limits: da_domain::RateLimitConfig,
     pub cli_dist_dir: PathBuf,
     pub site_dir: PathBuf,
     pub log: String,
@@ -143,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("pat_max_days", &self.pat_max_days)
             .field("smtp_url", &redact(&self.smtp_url))
             .field("smtp_from", &self.smtp_from)
+            .field("rate_limits", &self.rate_limits)
             .field("cli_dist_dir", &self.cli_dist_dir)
             .field("site_dir", &self.site_dir)
             .field("log", &self.log)
@@ -218,6 +232,31 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("DA_LOG_FORMAT must be `human` or `json`, not `{other}`"),
         };
+        let smtp_url = args.smtp_url.or(file.smtp_url).filter(|u| !u.is_empty());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("DA_SMTP_URL must look like smtp://[user:pass@]host[:port] or smtps://…");
+        }
+        let smtp_from = args.smtp_from.or(file.smtp_from);
+        if smtp_url.is_some() && smtp_from.is_none() {
+            bail!("DA_SMTP_FROM (the sender address) is required with DA_SMTP_URL");
+        }
+        let defaults = da_domain::RateLimitConfig::default();
+        let rate_limits = da_domain::RateLimitConfig {
+            login_per_minute: args
+                .rate_limit_login
+                .or(file.rate_limit_login)
+                .unwrap_or(defaults.login_per_minute),
+            reset_per_minute: args
+                .rate_limit_reset
+                .or(file.rate_limit_reset)
+                .unwrap_or(defaults.reset_per_minute),
+            bootstrap_per_minute: args
+                .rate_limit_bootstrap
+                .or(file.rate_limit_bootstrap)
+                .unwrap_or(defaults.bootstrap_per_minute),
+        };
         let exe_dir = std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent().map(Path::to_path_buf))
@@ -247,8 +286,9 @@ impl Config {
                 .unwrap_or(0),
             session_hours,
             pat_max_days,
-            smtp_url: args.smtp_url.or(file.smtp_url),
-            smtp_from: args.smtp_from.or(file.smtp_from),
+            smtp_url,
+            smtp_from,
+            rate_limits,
             cli_dist_dir: args.cli_dist_dir.or(file.cli_dist_dir).unwrap_or(exe_dir),
             site_dir,
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),

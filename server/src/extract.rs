@@ -141,7 +141,7 @@ mod tests {
     fn detail(body: &str) -> String {
         parse_json::<LoginRequest>(body.as_bytes())
             .unwrap_err()
-            .0
+            .error
             .detail
     }
 

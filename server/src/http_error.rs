@@ -2,16 +2,24 @@
 //! `{"detail", "code"}`. Internal causes are logged here and never sent.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use da_types::{ApiError, ErrorCode};
 
 #[derive(Debug)]
-pub struct HttpError(pub ApiError);
+pub struct HttpError {
+    pub error: ApiError,
+    /// Seconds, for the `Retry-After` header of a 429.
+    pub retry_after: Option<u64>,
+}
 
 impl HttpError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        HttpError(ApiError::new(code, detail))
+        HttpError {
+            error: ApiError::new(code, detail),
+            retry_after: None,
+        }
     }
 }
 
@@ -22,14 +30,23 @@ impl From<da_domain::Error> for HttpError {
             da_domain::Error::Unavailable(cause) => tracing::warn!(%cause, "storage unavailable"),
             _ => {}
         }
-        HttpError(err.into())
+        HttpError {
+            retry_after: err.retry_after(),
+            error: err.into(),
+        }
     }
 }
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let status = StatusCode::from_u16(self.error.code.status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, Json(self.error)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

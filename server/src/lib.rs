@@ -6,6 +6,7 @@
 pub mod config;
 pub mod extract;
 pub mod http_error;
+pub mod mail;
 pub mod middleware;
 pub mod routes;
 pub mod startup;

@@ -144,6 +144,28 @@ fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     }
 }
 
+/// `scheme://host[:port]` this request was addressed to, if its Host header is a plain host
+/// name or address (anything else could smuggle text into links). The scheme is `http`, or
+/// what a trusted proxy says in `X-Forwarded-Proto`.
+fn request_origin(headers: &HeaderMap, trusted_proxy_hops: usize) -> Option<String> {
+    let host = headers.get(HOST)?.to_str().ok()?;
+    let sane = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-[]:".contains(&b));
+    if !sane {
+        return None;
+    }
+    let forwarded_https = trusted_proxy_hops > 0
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let scheme = if forwarded_https { "https" } else { "http" };
+    Some(format!("{scheme}://{host}"))
+}
+
 /// `scheme://authority` of a URL, lower-cased scheme.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -169,6 +191,7 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        origin: request_origin(req.headers(), state.config.trusted_proxy_hops),
     };
 
     let presented = presented_credential(req.headers());
@@ -382,5 +405,24 @@ mod tests {
             Some("https://da.example.com")
         ));
         assert!(!is_cross_site(&headers(&[("host", "x")]), None));
+    }
+
+    #[test]
+    fn the_request_origin_comes_from_a_sane_host_header_only() {
+        let origin = |pairs: &[(&'static str, &str)], hops| request_origin(&headers(pairs), hops);
+        assert_eq!(
+            origin(&[("host", "da.example:8000")], 0).as_deref(),
+            Some("http://da.example:8000")
+        );
+        assert_eq!(
+            origin(&[("host", "[::1]:8000")], 0).as_deref(),
+            Some("http://[::1]:8000")
+        );
+        assert_eq!(origin(&[("host", "evil.example/x?")], 0), None);
+        assert_eq!(origin(&[("host", "a b")], 0), None);
+        assert_eq!(origin(&[], 0), None);
+        let proxied = [("host", "da.example"), ("x-forwarded-proto", "https")];
+        assert_eq!(origin(&proxied, 1).as_deref(), Some("https://da.example"));
+        assert_eq!(origin(&proxied, 0).as_deref(), Some("http://da.example"));
     }
 }

@@ -101,6 +101,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("database open task failed")??;
     tracing::info!(path = %config.database_path.display(), "database ready");
 
+    let mailer: Option<Arc<dyn da_domain::Mailer>> = match (&config.smtp_url, &config.smtp_from) {
+        (Some(url), Some(from)) => {
+            if config.public_url.is_none() {
+                tracing::warn!(
+                    "DA_SMTP_URL is set without DA_PUBLIC_URL: mailed links will use the Host \
+                     header of the request that caused them; set DA_PUBLIC_URL"
+                );
+            }
+            Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?))
+        }
+        _ => None,
+    };
     let services = Services::new(
         Arc::new(store),
         ServicesConfig {
@@ -108,7 +120,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             session_hours: config.session_hours,
             bootstrap_token: config.bootstrap_token.clone(),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            public_url: config.public_url.clone(),
+            rate_limits: config.rate_limits,
         },
+        mailer,
     );
 
     match (&config.admin_email, &config.admin_password) {

@@ -1,6 +1,8 @@
 //! The black-box test harness: starts the real `da-server` binary on a free loopback port with
 //! a fresh data dir, and hands out HTTP clients for it. Every integration test builds on this.
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -32,6 +34,7 @@ pub fn server_binary() -> PathBuf {
 pub struct TestServerBuilder {
     env: Vec<(String, String)>,
     seed_admin: bool,
+    relaxed_rate_limits: bool,
     data_dir: Option<tempfile::TempDir>,
 }
 
@@ -44,6 +47,13 @@ impl TestServerBuilder {
     /// Start without the default admin (to test bootstrap).
     pub fn without_admin(mut self) -> Self {
         self.seed_admin = false;
+        self
+    }
+
+    /// Keep the production rate limits (by default tests lift them, since one test may sign in
+    /// more often than a person would in a minute).
+    pub fn production_rate_limits(mut self) -> Self {
+        self.relaxed_rate_limits = false;
         self
     }
 
@@ -82,6 +92,15 @@ impl TestServerBuilder {
             command
                 .env("DA_ADMIN_EMAIL", ADMIN_EMAIL)
                 .env("DA_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        }
+        if self.relaxed_rate_limits {
+            for key in [
+                "DA_RATE_LIMIT_LOGIN",
+                "DA_RATE_LIMIT_RESET",
+                "DA_RATE_LIMIT_BOOTSTRAP",
+            ] {
+                command.env(key, "0");
+            }
         }
         for (key, value) in &self.env {
             command.env(key, value);
@@ -131,6 +150,7 @@ impl TestServer {
         TestServerBuilder {
             env: Vec::new(),
             seed_admin: true,
+            relaxed_rate_limits: true,
             data_dir: None,
         }
     }
@@ -174,6 +194,38 @@ impl TestServer {
             .await
             .expect("admin login")
             .access_token
+    }
+
+    /// The typed client signed in as the default admin.
+    pub async fn admin(&self) -> da_client::Client {
+        self.client().with_token(self.admin_token().await)
+    }
+
+    /// Creates a user with a password (as the default admin) and returns it.
+    pub async fn create_user(&self, email: &str, role: &str, password: &str) -> da_types::User {
+        let request = da_types::CreateUserRequest {
+            email: email.to_owned(),
+            role: Some(role.to_owned()),
+            password: Some(password.to_owned()),
+            ..Default::default()
+        };
+        self.admin()
+            .await
+            .create_user(&request)
+            .await
+            .expect("create user")
+            .user
+    }
+
+    /// A typed client signed in as `email`.
+    pub async fn signed_in(&self, email: &str, password: &str) -> da_client::Client {
+        let token = self
+            .client()
+            .login(email, password)
+            .await
+            .expect("login")
+            .access_token;
+        self.client().with_token(token)
     }
 
     pub fn log(&self) -> String {

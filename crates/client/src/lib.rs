@@ -3,11 +3,14 @@
 //! Every non-2xx answer becomes [`ClientError::Api`] with the server's `{detail, code}`.
 
 use da_types::{
-    ApiError, BootstrapRequest, ErrorCode, HealthDetailed, HealthResponse, LoginRequest,
-    MeResponse, TokenResponse,
+    ApiError, AuditPage, AuditParams, BootstrapRequest, ChangePasswordRequest, CreateUserRequest,
+    CreatedUser, ErrorCode, HealthDetailed, HealthResponse, LoginRequest, MeResponse,
+    MessageResponse, ResetConfirmRequest, ResetLink, ResetRequest, SessionInfo, SetPasswordRequest,
+    SetupRequest, TokenResponse, UpdateUserRequest, User, UserListParams,
 };
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -147,5 +150,144 @@ impl Client {
 
     pub async fn me(&self) -> Result<MeResponse, ClientError> {
         Self::send(self.request(Method::GET, "/api/me")).await
+    }
+
+    /// For answers without a body (204).
+    async fn send_empty(builder: RequestBuilder) -> Result<(), ClientError> {
+        Self::send_raw(builder).await.map(|_| ())
+    }
+
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), ClientError> {
+        let body = ChangePasswordRequest {
+            current_password: current.to_owned(),
+            new_password: new.to_owned(),
+        };
+        Self::send_empty(self.request(Method::POST, "/api/me/password").json(&body)).await
+    }
+
+    pub async fn my_sessions(&self) -> Result<Vec<SessionInfo>, ClientError> {
+        Self::send(self.request(Method::GET, "/api/me/sessions")).await
+    }
+
+    pub async fn revoke_my_session(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/me/sessions/{id}"))).await
+    }
+
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+    ) -> Result<MessageResponse, ClientError> {
+        let body = ResetRequest {
+            email: email.to_owned(),
+        };
+        Self::send(
+            self.request(Method::POST, "/auth/password/reset")
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn confirm_password_reset(
+        &self,
+        request: &ResetConfirmRequest,
+    ) -> Result<TokenResponse, ClientError> {
+        Self::send(
+            self.request(Method::POST, "/auth/password/reset/confirm")
+                .json(request),
+        )
+        .await
+    }
+
+    pub async fn complete_setup(
+        &self,
+        request: &SetupRequest,
+    ) -> Result<TokenResponse, ClientError> {
+        Self::send(
+            self.request(Method::POST, "/auth/password/setup")
+                .json(request),
+        )
+        .await
+    }
+
+    /// `GET /api/users`: one page and `X-Total-Count`.
+    pub async fn list_users(
+        &self,
+        params: &UserListParams,
+    ) -> Result<(Vec<User>, u64), ClientError> {
+        let response =
+            Self::send_raw(self.request(Method::GET, "/api/users").query(params)).await?;
+        let total = response
+            .headers()
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ClientError::Decode("missing X-Total-Count".into()))?;
+        let users = response
+            .json()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((users, total))
+    }
+
+    pub async fn user(&self, id: Uuid) -> Result<User, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/users/{id}"))).await
+    }
+
+    pub async fn create_user(
+        &self,
+        request: &CreateUserRequest,
+    ) -> Result<CreatedUser, ClientError> {
+        Self::send(self.request(Method::POST, "/api/users").json(request)).await
+    }
+
+    pub async fn update_user(
+        &self,
+        id: Uuid,
+        request: &UpdateUserRequest,
+    ) -> Result<User, ClientError> {
+        Self::send(
+            self.request(Method::PATCH, &format!("/api/users/{id}"))
+                .json(request),
+        )
+        .await
+    }
+
+    pub async fn delete_user(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/users/{id}"))).await
+    }
+
+    pub async fn deactivate_user(&self, id: Uuid) -> Result<User, ClientError> {
+        Self::send(self.request(Method::POST, &format!("/api/users/{id}/deactivate"))).await
+    }
+
+    pub async fn activate_user(&self, id: Uuid) -> Result<User, ClientError> {
+        Self::send(self.request(Method::POST, &format!("/api/users/{id}/activate"))).await
+    }
+
+    pub async fn issue_reset_link(&self, id: Uuid) -> Result<ResetLink, ClientError> {
+        Self::send(self.request(Method::POST, &format!("/api/users/{id}/reset-password"))).await
+    }
+
+    pub async fn set_user_password(&self, id: Uuid, password: &str) -> Result<(), ClientError> {
+        let body = SetPasswordRequest {
+            password: password.to_owned(),
+        };
+        Self::send_empty(
+            self.request(Method::POST, &format!("/api/users/{id}/set-password"))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn user_sessions(&self, id: Uuid) -> Result<Vec<SessionInfo>, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/users/{id}/sessions"))).await
+    }
+
+    pub async fn revoke_user_sessions(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/users/{id}/sessions"))).await
+    }
+
+    pub async fn audit(&self, params: &AuditParams) -> Result<AuditPage, ClientError> {
+        Self::send(self.request(Method::GET, "/api/admin/audit").query(params)).await
     }
 }

@@ -7,12 +7,14 @@ use crate::error::{Error, detail};
 use crate::principal::{Credential, Principal};
 use crate::services::{ClientInfo, Services};
 use crate::store::{CreateGuard, CreateOutcome, SessionRecord, UserRecord};
+use crate::throttle::Bucket;
 use chrono::{DateTime, Duration, Utc};
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
     BootstrapRequest, CredentialInfo, CredentialKind, HealthDetailed, LoginRequest, MeResponse,
     Role, TokenResponse, UserCount,
 };
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -69,7 +71,11 @@ impl Services {
         request: &LoginRequest,
         client: &ClientInfo,
     ) -> Result<TokenResponse, Error> {
+        self.inner
+            .ip_limits
+            .check(Bucket::Login, client.ip.as_deref())?;
         let email = normalize_email(&request.email).map_err(Error::invalid)?;
+        self.inner.backoff.check(&email, Instant::now())?;
         let user = self.inner.store.user_by_email(&email).await?;
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         // Always verify (against a dummy hash when there is nothing to check) so that the
@@ -88,6 +94,9 @@ impl Services {
             Some(_) => None,
         };
         if let Some((reason, message)) = failure {
+            if !verified {
+                self.inner.backoff.failed(&email, Instant::now());
+            }
             let mut row = audit::record(audit::AUTH_LOGIN_FAILED, format!("user:{email}"))
                 .from_ip(client.ip.as_deref())
                 .with_params(serde_json::json!({ "email": email, "reason": reason }));
@@ -100,11 +109,12 @@ impl Services {
             return Err(Error::Unauthenticated(message));
         }
         let user = user.expect("checked above");
+        self.inner.backoff.succeeded(&email);
         self.start_session(&user, client, audit::AUTH_LOGIN).await
     }
 
     /// Opens a server-side session for `user` and mints its JWT.
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
         client: &ClientInfo,
@@ -172,6 +182,9 @@ impl Services {
         presented_token: Option<&str>,
         client: &ClientInfo,
     ) -> Result<TokenResponse, Error> {
+        self.inner
+            .ip_limits
+            .check(Bucket::Bootstrap, client.ip.as_deref())?;
         let unlocked = match (&self.inner.config.bootstrap_token, presented_token) {
             (Some(expected), Some(presented)) => {
                 bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
@@ -251,7 +264,7 @@ impl Services {
         guard: CreateGuard,
         row: &crate::store::AuditRecord,
     ) -> Result<(), Error> {
-        match self.inner.store.create_user(user, guard, row).await? {
+        match self.inner.store.create_user(user, guard, None, row).await? {
             CreateOutcome::Created => {
                 self.inner
                     .cache

@@ -17,8 +17,8 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("{0}")]
-    RateLimited(String),
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u64 },
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -28,6 +28,24 @@ pub enum Error {
 impl Error {
     pub fn invalid(detail: impl Into<String>) -> Self {
         Error::Invalid(detail.into())
+    }
+
+    /// 429 with the wait rounded up to whole seconds (at least 1), as `Retry-After` wants.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = seconds.max(1);
+        Error::RateLimited {
+            detail: format!("Too many attempts. Try again in {seconds} seconds."),
+            retry_after: seconds,
+        }
+    }
+
+    /// Seconds to wait before retrying, for a 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 
@@ -50,7 +68,7 @@ impl From<Error> for ApiError {
             Error::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
             Error::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
             Error::Invalid(detail) => ApiError::new(ErrorCode::Invalid, detail),
-            Error::RateLimited(detail) => ApiError::new(ErrorCode::RateLimited, detail),
+            Error::RateLimited { detail, .. } => ApiError::new(ErrorCode::RateLimited, detail),
             Error::Unavailable(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable",

@@ -3,8 +3,10 @@
 use crate::cache::{AuthCache, CachedSession, CachedUser};
 use crate::error::Error;
 use crate::jwt::SessionKeys;
+use crate::links::Mailer;
 use crate::password::PasswordHasher;
 use crate::store::Store;
+use crate::throttle::{AccountBackoff, IpLimits, RateLimitConfig};
 use crate::usage::ActivityLog;
 use chrono::Utc;
 use std::sync::Arc;
@@ -20,6 +22,10 @@ pub struct ServicesConfig {
     pub bootstrap_token: Option<String>,
     /// How many Argon2id hashes may run at once.
     pub hash_concurrency: usize,
+    /// Base of the links in mails and invite/reset responses (`DA_PUBLIC_URL`); the request's
+    /// origin when unset.
+    pub public_url: Option<String>,
+    pub rate_limits: RateLimitConfig,
 }
 
 impl std::fmt::Debug for ServicesConfig {
@@ -32,6 +38,8 @@ impl std::fmt::Debug for ServicesConfig {
                 &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
             )
             .field("hash_concurrency", &self.hash_concurrency)
+            .field("public_url", &self.public_url)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -41,6 +49,8 @@ impl std::fmt::Debug for ServicesConfig {
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// `scheme://host[:port]` the request was addressed to, when the Host header is sane.
+    pub origin: Option<String>,
 }
 
 /// The business layer. Cheap to clone; all clones share one cache and one store.
@@ -56,18 +66,29 @@ pub(crate) struct Inner {
     pub keys: SessionKeys,
     pub config: ServicesConfig,
     pub session_activity: ActivityLog,
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub ip_limits: IpLimits,
+    pub backoff: AccountBackoff,
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, config: ServicesConfig) -> Self {
+    /// `mailer` carries reset and invite links; without one, links are only handed to admins.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: ServicesConfig,
+        mailer: Option<Arc<dyn Mailer>>,
+    ) -> Self {
         Services {
             inner: Arc::new(Inner {
                 store,
                 cache: AuthCache::default(),
                 hasher: PasswordHasher::new(config.hash_concurrency),
                 keys: SessionKeys::new(&config.jwt_secret),
+                ip_limits: IpLimits::new(config.rate_limits),
                 config,
                 session_activity: ActivityLog::default(),
+                mailer,
+                backoff: AccountBackoff::default(),
             }),
         }
     }
@@ -114,5 +135,7 @@ impl Services {
     /// Periodic housekeeping of in-memory state.
     pub fn prune(&self) {
         self.inner.cache.prune_sessions(Utc::now());
+        self.inner.ip_limits.prune();
+        self.inner.backoff.prune(std::time::Instant::now());
     }
 }

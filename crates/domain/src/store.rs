@@ -91,6 +91,93 @@ pub enum CreateGuard {
     NoAdmin,
 }
 
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkKind {
+    /// "Forgot password" and admin-issued reset links (24 h).
+    Reset,
+    /// Invite links for new users (7 days).
+    Setup,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Reset => "reset",
+            LinkKind::Setup => "setup",
+        }
+    }
+}
+
+/// A pending one-time link. Only the SHA-256 (hex) of its secret is stored; at most one per
+/// user and kind (a new one replaces the old).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    pub user_id: Uuid,
+    pub kind: LinkKind,
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Which users `list_users` returns; values are already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Case-insensitive substring of email or name.
+    pub search: Option<String>,
+    /// Exact, normalised email.
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// Sessions to revoke together with a user write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSweep {
+    pub at: DateTime<Utc>,
+    /// Keep this one (the caller's own, when they change their own password).
+    pub except: Option<Uuid>,
+}
+
+/// A change to one user, written atomically with its audit row.
+#[derive(Debug, Clone)]
+pub struct UserWrite {
+    /// The complete new state of the user (matched by id).
+    pub user: UserRecord,
+    /// Refuse the write (`LastAdmin`) if afterwards no active admin would remain.
+    pub keep_an_admin: bool,
+    pub revoke_sessions: Option<SessionSweep>,
+    /// Write only if this one-time link is still pending, unexpired and matches this hash;
+    /// it is consumed by the same transaction, so of two racing writes exactly one succeeds.
+    pub consume_link: Option<(LinkKind, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Done; these sessions were revoked by it.
+    Written {
+        revoked_sessions: Vec<Uuid>,
+    },
+    NotFound,
+    LastAdmin,
+    LinkGone,
+}
+
+/// Audit rows matching a query, newest first; values are already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action_prefix: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub resource: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Rows strictly older than this `(at, id)` position (the cursor).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created,
@@ -112,12 +199,33 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError>;
     /// `email` is already normalised.
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Inserts a user (and their invite link, if any) with the audit row.
     async fn create_user(
         &self,
         user: &UserRecord,
         guard: CreateGuard,
+        invite: Option<&OneTimeToken>,
         audit: &AuditRecord,
     ) -> Result<CreateOutcome, StoreError>;
+    /// One page of users ordered by email, and the number of all matches.
+    async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, u64), StoreError>;
+    async fn write_user(
+        &self,
+        write: &UserWrite,
+        audit: &AuditRecord,
+    ) -> Result<WriteOutcome, StoreError>;
+    /// Deletes the user and revokes their sessions; their audit rows stay.
+    async fn delete_user(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Stores a link, replacing a pending one of the same user and kind.
+    async fn put_link(&self, link: &OneTimeToken, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn link(&self, user_id: Uuid, kind: LinkKind)
+    -> Result<Option<OneTimeToken>, StoreError>;
 
     /// Records a successful login: the new session, the user's `last_login_at`, the audit row.
     async fn record_login(
@@ -133,8 +241,22 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError>;
+    /// The user's sessions that are neither revoked nor expired at `now`, newest first.
+    async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Revokes every live session of the user (but `except`); returns the ones it revoked.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        sweep: SessionSweep,
+        audit: &AuditRecord,
+    ) -> Result<Vec<Uuid>, StoreError>;
     async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
 }

@@ -5,10 +5,11 @@ use crate::migrate::{self, OpenError};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use da_domain::store::{
-    ActivityStamp, AuditRecord, CreateGuard, CreateOutcome, SessionRecord, Store, StoreError,
-    UserRecord,
+    ActivityStamp, AuditFilter, AuditRecord, CreateGuard, CreateOutcome, LinkKind, OneTimeToken,
+    SessionRecord, SessionSweep, Store, StoreError, UserFilter, UserRecord, UserWrite,
+    WriteOutcome,
 };
-use duckdb::{Connection, OptionalExt, Row, params};
+use duckdb::{Connection, OptionalExt, Row, ToSql, Transaction, params, params_from_iter};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
@@ -154,6 +155,111 @@ fn insert_audit(conn: &Connection, audit: &AuditRecord) -> Result<(), duckdb::Er
     Ok(())
 }
 
+fn insert_link(conn: &Connection, link: &OneTimeToken) -> Result<(), duckdb::Error> {
+    conn.execute(
+        "DELETE FROM one_time_tokens WHERE user_id = ? AND kind = ?",
+        params![link.user_id.to_string(), link.kind.as_str()],
+    )?;
+    conn.execute(
+        "INSERT INTO one_time_tokens (user_id, kind, token_hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?)",
+        params![
+            link.user_id.to_string(),
+            link.kind.as_str(),
+            link.token_hash,
+            ts(link.created_at),
+            ts(link.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
+fn parse_link_kind(raw: &str) -> Result<LinkKind, duckdb::Error> {
+    match raw {
+        "reset" => Ok(LinkKind::Reset),
+        "setup" => Ok(LinkKind::Setup),
+        other => Err(duckdb::Error::FromSqlConversionFailure(
+            1,
+            duckdb::types::Type::Text,
+            format!("unknown link kind {other}").into(),
+        )),
+    }
+}
+
+fn active_admins(tx: &Transaction<'_>) -> Result<i64, duckdb::Error> {
+    tx.query_row(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND active",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// Revokes the user's live sessions (but `sweep.except`) and returns their ids.
+fn sweep_sessions(
+    tx: &Transaction<'_>,
+    user_id: Uuid,
+    sweep: SessionSweep,
+) -> Result<Vec<Uuid>, duckdb::Error> {
+    let except = sweep.except.map(|id| id.to_string()).unwrap_or_default();
+    let mut select = tx.prepare(
+        "SELECT id FROM sessions
+         WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? AND id <> ?",
+    )?;
+    let ids = select
+        .query_map(params![user_id.to_string(), ts(sweep.at), except], |row| {
+            parse_uuid(&row.get::<_, String>(0)?)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut update = tx.prepare("UPDATE sessions SET revoked_at = ? WHERE id = ?")?;
+    for id in &ids {
+        update.execute(params![ts(sweep.at), id.to_string()])?;
+    }
+    Ok(ids)
+}
+
+fn audit_from_row(row: &Row<'_>) -> Result<AuditRecord, duckdb::Error> {
+    let params: String = row.get(6)?;
+    Ok(AuditRecord {
+        id: parse_uuid(&row.get::<_, String>(0)?)?,
+        at: utc(row.get(1)?),
+        actor_id: row
+            .get::<_, Option<String>>(2)?
+            .map(|id| parse_uuid(&id))
+            .transpose()?,
+        actor_email: row.get(3)?,
+        action: row.get(4)?,
+        resource: row.get(5)?,
+        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
+        ip: row.get(7)?,
+    })
+}
+
+/// A WHERE clause built from optional parts, with its parameters in order.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    args: Vec<Box<dyn ToSql + Send>>,
+}
+
+impl Conditions {
+    fn add(&mut self, clause: &str, args: Vec<Box<dyn ToSql + Send>>) {
+        self.clauses.push(clause.to_owned());
+        self.args.extend(args);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    fn params(&self) -> impl Iterator<Item = &(dyn ToSql + Send)> {
+        self.args.iter().map(|arg| arg.as_ref())
+    }
+}
+
 #[async_trait]
 impl Store for DuckDbStore {
     fn backend(&self) -> &'static str {
@@ -209,9 +315,10 @@ impl Store for DuckDbStore {
         &self,
         user: &UserRecord,
         guard: CreateGuard,
+        invite: Option<&OneTimeToken>,
         audit: &AuditRecord,
     ) -> Result<CreateOutcome, StoreError> {
-        let (user, audit) = (user.clone(), audit.clone());
+        let (user, invite, audit) = (user.clone(), invite.cloned(), audit.clone());
         self.write(move |conn| {
             let tx = conn.transaction()?;
             if guard == CreateGuard::NoAdmin {
@@ -250,9 +357,173 @@ impl Store for DuckDbStore {
                     user.deactivated_by.map(|id| id.to_string()),
                 ],
             )?;
+            if let Some(invite) = &invite {
+                insert_link(&tx, invite)?;
+            }
             insert_audit(&tx, &audit)?;
             tx.commit()?;
             Ok(CreateOutcome::Created)
+        })
+        .await
+    }
+
+    async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, u64), StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let mut conditions = Conditions::default();
+            if let Some(search) = &filter.search {
+                let needle = search.to_lowercase();
+                conditions.add(
+                    "(contains(email, ?) OR contains(lower(name), ?))",
+                    vec![Box::new(needle.clone()), Box::new(needle)],
+                );
+            }
+            if let Some(email) = &filter.email {
+                conditions.add("email = ?", vec![Box::new(email.clone())]);
+            }
+            if let Some(role) = filter.role {
+                conditions.add("role = ?", vec![Box::new(role.as_str().to_owned())]);
+            }
+            if let Some(active) = filter.active {
+                conditions.add("active = ?", vec![Box::new(active)]);
+            }
+            let total: u64 = conn.query_row(
+                &format!("SELECT count(*) FROM users {}", conditions.sql()),
+                params_from_iter(conditions.params()),
+                |row| row.get(0),
+            )?;
+            let mut select = conn.prepare(&format!(
+                "SELECT {USER_COLUMNS} FROM users {} ORDER BY email LIMIT {} OFFSET {}",
+                conditions.sql(),
+                filter.limit,
+                filter.offset
+            ))?;
+            let users = select
+                .query_map(params_from_iter(conditions.params()), user_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((users, total))
+        })
+        .await
+    }
+
+    async fn write_user(
+        &self,
+        write: &UserWrite,
+        audit: &AuditRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let (write, audit) = (write.clone(), audit.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let user = &write.user;
+            if let Some((kind, hash)) = &write.consume_link {
+                let consumed = tx.execute(
+                    "DELETE FROM one_time_tokens
+                     WHERE user_id = ? AND kind = ? AND token_hash = ? AND expires_at > ?",
+                    params![
+                        user.id.to_string(),
+                        kind.as_str(),
+                        hash,
+                        ts(user.updated_at)
+                    ],
+                )?;
+                if consumed == 0 {
+                    return Ok(WriteOutcome::LinkGone);
+                }
+            }
+            let changed = tx.execute(
+                "UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?,
+                     updated_at = ?, deactivated_at = ?, deactivated_by = ?
+                 WHERE id = ?",
+                params![
+                    user.name,
+                    user.role.as_str(),
+                    user.active,
+                    user.password_hash,
+                    ts(user.updated_at),
+                    ts_opt(user.deactivated_at),
+                    user.deactivated_by.map(|id| id.to_string()),
+                    user.id.to_string(),
+                ],
+            )?;
+            if changed == 0 {
+                return Ok(WriteOutcome::NotFound);
+            }
+            // Checked after the update, inside the transaction: two admins demoting each other
+            // at once cannot both succeed.
+            if write.keep_an_admin && active_admins(&tx)? == 0 {
+                return Ok(WriteOutcome::LastAdmin);
+            }
+            let revoked_sessions = match write.revoke_sessions {
+                Some(sweep) => sweep_sessions(&tx, user.id, sweep)?,
+                None => Vec::new(),
+            };
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(WriteOutcome::Written { revoked_sessions })
+        })
+        .await
+    }
+
+    async fn delete_user(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<WriteOutcome, StoreError> {
+        let audit = audit.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let revoked_sessions = sweep_sessions(&tx, id, SessionSweep { at, except: None })?;
+            tx.execute(
+                "DELETE FROM one_time_tokens WHERE user_id = ?",
+                [id.to_string()],
+            )?;
+            let deleted = tx.execute("DELETE FROM users WHERE id = ?", [id.to_string()])?;
+            if deleted == 0 {
+                return Ok(WriteOutcome::NotFound);
+            }
+            if active_admins(&tx)? == 0 {
+                return Ok(WriteOutcome::LastAdmin);
+            }
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(WriteOutcome::Written { revoked_sessions })
+        })
+        .await
+    }
+
+    async fn put_link(&self, link: &OneTimeToken, audit: &AuditRecord) -> Result<(), StoreError> {
+        let (link, audit) = (link.clone(), audit.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            insert_link(&tx, &link)?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn link(
+        &self,
+        user_id: Uuid,
+        kind: LinkKind,
+    ) -> Result<Option<OneTimeToken>, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT user_id, kind, token_hash, created_at, expires_at FROM one_time_tokens
+                 WHERE user_id = ? AND kind = ?",
+                params![user_id.to_string(), kind.as_str()],
+                |row| {
+                    Ok(OneTimeToken {
+                        user_id: parse_uuid(&row.get::<_, String>(0)?)?,
+                        kind: parse_link_kind(&row.get::<_, String>(1)?)?,
+                        token_hash: row.get(2)?,
+                        created_at: utc(row.get(3)?),
+                        expires_at: utc(row.get(4)?),
+                    })
+                },
+            )
+            .optional()
         })
         .await
     }
@@ -330,6 +601,41 @@ impl Store for DuckDbStore {
         .await
     }
 
+    async fn live_sessions(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read(move |conn| {
+            let mut select = conn.prepare(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
+                 ORDER BY created_at DESC"
+            ))?;
+            select
+                .query_map(params![user_id.to_string(), ts(now)], session_from_row)?
+                .collect()
+        })
+        .await
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: Uuid,
+        sweep: SessionSweep,
+        audit: &AuditRecord,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let audit = audit.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let revoked = sweep_sessions(&tx, user_id, sweep)?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(revoked)
+        })
+        .await
+    }
+
     async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {
         let stamps = stamps.to_vec();
         self.write(move |conn| {
@@ -350,6 +656,44 @@ impl Store for DuckDbStore {
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
         let audit = audit.clone();
         self.write(move |conn| insert_audit(conn, &audit)).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let mut conditions = Conditions::default();
+            if let Some(prefix) = &filter.action_prefix {
+                conditions.add("starts_with(action, ?)", vec![Box::new(prefix.clone())]);
+            }
+            if let Some(actor) = filter.actor_id {
+                conditions.add("actor_id = ?", vec![Box::new(actor.to_string())]);
+            }
+            if let Some(resource) = &filter.resource {
+                conditions.add("resource = ?", vec![Box::new(resource.clone())]);
+            }
+            if let Some(since) = filter.since {
+                conditions.add("occurred_at >= ?", vec![Box::new(ts(since))]);
+            }
+            if let Some(until) = filter.until {
+                conditions.add("occurred_at < ?", vec![Box::new(ts(until))]);
+            }
+            if let Some((at, id)) = filter.before {
+                conditions.add(
+                    "(occurred_at < ? OR (occurred_at = ? AND id < ?))",
+                    vec![Box::new(ts(at)), Box::new(ts(at)), Box::new(id.to_string())],
+                );
+            }
+            let mut select = conn.prepare(&format!(
+                "SELECT id, occurred_at, actor_id, actor_email, action, resource, params, ip
+                 FROM audit_log {} ORDER BY occurred_at DESC, id DESC LIMIT {}",
+                conditions.sql(),
+                filter.limit
+            ))?;
+            select
+                .query_map(params_from_iter(conditions.params()), audit_from_row)?
+                .collect()
+        })
+        .await
     }
 }
 
@@ -384,7 +728,7 @@ mod tests {
         let row = audit::record("test", "user:a");
         assert_eq!(
             store
-                .create_user(&admin, CreateGuard::NoAdmin, &row)
+                .create_user(&admin, CreateGuard::NoAdmin, None, &row)
                 .await
                 .unwrap(),
             CreateOutcome::Created
@@ -393,7 +737,7 @@ mod tests {
         let row = audit::record("test", "user:b");
         assert_eq!(
             store
-                .create_user(&second, CreateGuard::NoAdmin, &row)
+                .create_user(&second, CreateGuard::NoAdmin, None, &row)
                 .await
                 .unwrap(),
             CreateOutcome::AdminExists
@@ -402,7 +746,7 @@ mod tests {
         let row = audit::record("test", "user:dup");
         assert_eq!(
             store
-                .create_user(&dup, CreateGuard::EmailFree, &row)
+                .create_user(&dup, CreateGuard::EmailFree, None, &row)
                 .await
                 .unwrap(),
             CreateOutcome::EmailTaken

@@ -12,6 +12,18 @@ pub const BOOTSTRAP_DISABLED: &str = "Bootstrap is disabled: an administrator al
 pub const EMAIL_TAKEN: &str = "User with this email already exists";
 pub const SESSION_REQUIRED: &str = "This endpoint requires an interactive session, not a PAT";
 pub const CROSS_SITE: &str = "Cross-site request refused";
+pub const ADMIN_REQUIRED: &str = "Admin access required";
+pub const CANNOT_DEACTIVATE_SELF: &str = "Cannot deactivate yourself";
+pub const CANNOT_DEACTIVATE_LAST_ADMIN: &str = "Cannot deactivate the last active admin";
+pub const CANNOT_DEMOTE_LAST_ADMIN: &str = "Cannot demote the last active admin";
+pub const CANNOT_DELETE_SELF: &str = "Cannot delete yourself";
+pub const CANNOT_DELETE_LAST_ADMIN: &str = "Cannot delete the last active admin";
+pub const INVALID_RESET_LINK: &str = "Invalid or expired reset link";
+pub const INVALID_SETUP_LINK: &str = "Invalid or expired setup link";
+pub const CURRENT_PASSWORD_INCORRECT: &str = "Current password is incorrect";
+pub const SESSION_NOT_FOUND: &str = "Session not found";
+pub const RESET_REQUESTED: &str = "If this email is registered, a reset link has been sent.";
+pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
 /// Why a login form failed, as a short code that travels in the `/login?error=` query.
 ///

@@ -3,6 +3,7 @@
 //! Only serde and plain data live here, plus the input rules that both sides of the wire need
 //! (email and password shape, safe redirect targets). No I/O, no HTTP framework, no storage.
 
+pub mod accounts;
 pub mod cookie;
 pub mod detail;
 pub mod dto;
@@ -11,6 +12,7 @@ pub mod redirect;
 pub mod role;
 pub mod validation;
 
+pub use accounts::*;
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use redirect::safe_next;

@@ -7,7 +7,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header::SET_COOKIE};
 use axum::response::{IntoResponse, Response};
-use da_types::{BootstrapRequest, LoginRequest, TokenResponse};
+use da_types::{
+    BootstrapRequest, LoginRequest, MessageResponse, ResetConfirmRequest, ResetRequest,
+    SetupRequest, TokenResponse,
+};
 
 pub async fn login(
     State(state): State<AppState>,
@@ -41,5 +44,38 @@ pub async fn bootstrap(
             .services
             .bootstrap(&request, presented, &client)
             .await?,
+    ))
+}
+
+pub async fn request_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<ResetRequest>,
+) -> Result<Json<MessageResponse>, HttpError> {
+    Ok(Json(
+        state.services.request_password_reset(&request, &client)?,
+    ))
+}
+
+pub async fn confirm_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<ResetConfirmRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    Ok(Json(
+        state
+            .services
+            .confirm_password_reset(&request, &client)
+            .await?,
+    ))
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<SetupRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    Ok(Json(
+        state.services.complete_setup(&request, &client).await?,
     ))
 }

@@ -57,8 +57,13 @@ pub async fn login_form(
             response
         }
         Err(err) => {
+            let rate_limited = err.retry_after().is_some();
             let api: ApiError = err.into();
-            let code = login_error_code(&api.detail);
+            let code = if rate_limited {
+                "rate_limited"
+            } else {
+                login_error_code(&api.detail)
+            };
             let back = middleware::login_redirect(&next);
             see_other(&format!("{back}&error={code}"))
         }

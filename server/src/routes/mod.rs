@@ -1,14 +1,16 @@
 //! REST handlers (`API.md`): each translates HTTP to one service call and back, nothing more.
 
+pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod health;
 pub mod me;
+pub mod users;
 
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use da_types::ErrorCode;
 
 pub fn router() -> Router<AppState> {
@@ -16,10 +18,33 @@ pub fn router() -> Router<AppState> {
         .route("/api/health", get(health::health))
         .route("/api/health/detailed", get(health::detailed))
         .route("/api/me", get(me::me))
+        .route("/api/me/password", post(me::change_password))
+        .route("/api/me/sessions", get(me::sessions))
+        .route("/api/me/sessions/{id}", delete(me::revoke_session))
+        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route("/api/users/{id}/deactivate", post(users::deactivate))
+        .route("/api/users/{id}/activate", post(users::activate))
+        .route(
+            "/api/users/{id}/reset-password",
+            post(users::reset_password),
+        )
+        .route("/api/users/{id}/set-password", post(users::set_password))
+        .route(
+            "/api/users/{id}/sessions",
+            get(users::sessions).delete(users::revoke_sessions),
+        )
+        .route("/api/admin/audit", get(audit::list))
         .route("/auth/token", post(auth::login))
         .route("/auth/password/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/bootstrap", post(auth::bootstrap))
+        .route("/auth/password/reset", post(auth::request_reset))
+        .route("/auth/password/reset/confirm", post(auth::confirm_reset))
+        .route("/auth/password/setup", post(auth::setup))
         .route("/login", post(browser::login_form))
         .route("/logout", post(browser::logout_form))
 }

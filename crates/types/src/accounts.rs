@@ -1,0 +1,227 @@
+//! Wire types of user management, password flows, sessions and the audit log (`API.md` §3–§5, §7).
+
+use crate::Role;
+use crate::dto::rfc3339;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `User` of `API.md` §5.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub has_password: bool,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(with = "rfc3339::option")]
+    pub last_login_at: Option<DateTime<Utc>>,
+    #[serde(with = "rfc3339::option")]
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub deactivated_by: Option<Uuid>,
+}
+
+/// `POST /api/users` answers the user plus the invite link, when one was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub invite_url: Option<String>,
+    pub invite_email_sent: Option<bool>,
+}
+
+/// The query of `GET /api/users`, as sent: every value is checked by the service, so that a bad
+/// one gets a sentence naming it rather than a generic parse error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+}
+
+/// One page of users and how many match in all (`X-Total-Count`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub total: u64,
+}
+
+/// `POST /api/users`. `role` stays a string so an unknown one is a 400 naming it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateUserRequest {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub send_invite: bool,
+}
+
+/// `PATCH /api/users/{id}`: at least one field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// `POST /api/users/{id}/reset-password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetLink {
+    pub reset_url: String,
+    pub email_sent: bool,
+}
+
+/// `POST /api/users/{id}/set-password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPasswordRequest {
+    pub password: String,
+}
+
+/// `POST /api/me/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /auth/password/reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageResponse {
+    pub message: String,
+}
+
+/// `POST /auth/password/reset/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetConfirmRequest {
+    pub email: String,
+    pub token: String,
+    pub password: String,
+}
+
+/// `POST /auth/password/setup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupRequest {
+    pub email: String,
+    pub token: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A login session as `GET /api/me/sessions` and `GET /api/users/{id}/sessions` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub device_label: String,
+    pub ip: Option<String>,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub last_active_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+    /// Only in `/api/me/sessions`: whether this is the caller's own session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+}
+
+/// `AuditRow` of `API.md` §7.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: Uuid,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub resource: Option<String>,
+    pub params: serde_json::Value,
+    pub ip: Option<String>,
+}
+
+/// The query of `GET /api/admin/audit`, as sent (checked by the service).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_user_flattens_the_user_and_keeps_null_fields() {
+        let at = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let created = CreatedUser {
+            user: User {
+                id: Uuid::nil(),
+                email: "a@b.c".into(),
+                name: "a".into(),
+                role: Role::Analyst,
+                active: true,
+                has_password: false,
+                created_at: at,
+                updated_at: at,
+                last_login_at: None,
+                deactivated_at: None,
+                deactivated_by: None,
+            },
+            invite_url: None,
+            invite_email_sent: None,
+        };
+        let json = serde_json::to_value(&created).unwrap();
+        assert_eq!(json["email"], "a@b.c");
+        assert_eq!(json["role"], "analyst");
+        assert!(json["last_login_at"].is_null());
+        assert!(json["invite_url"].is_null());
+        assert_eq!(
+            serde_json::from_value::<CreatedUser>(json).unwrap(),
+            created
+        );
+    }
+}

@@ -70,3 +70,244 @@ pub async fn logout() -> Result<(), UiError> {
     server::clear_session_cookie(&ctx);
     Ok(())
 }
+
+// ---- accounts: the admin screens, the profile and the password-link pages ----------------
+
+use da_types::{AuditPage, CreatedUser, ResetLink, SessionInfo, User, UserPage};
+
+/// One page of users for `/admin/users`.
+#[server(prefix = "/rpc", endpoint = "users/list")]
+pub async fn list_users(q: Option<String>, limit: u32, offset: u64) -> Result<UserPage, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let params = da_types::UserListParams {
+        q,
+        limit: Some(limit.to_string()),
+        offset: Some(offset.to_string()),
+        ..Default::default()
+    };
+    ctx.services
+        .list_users(&server::caller()?, &params)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "users/create")]
+pub async fn create_user(
+    email: String,
+    name: Option<String>,
+    role: String,
+    password: Option<String>,
+    send_invite: bool,
+) -> Result<CreatedUser, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::CreateUserRequest {
+        email,
+        name: name.filter(|n| !n.trim().is_empty()),
+        role: Some(role),
+        password: password.filter(|p| !p.is_empty()),
+        send_invite,
+    };
+    ctx.services
+        .create_user(&server::caller()?, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// Changes a user's role or active flag (one at a time, as the table does).
+#[server(prefix = "/rpc", endpoint = "users/update")]
+pub async fn update_user(
+    id: String,
+    role: Option<String>,
+    active: Option<bool>,
+) -> Result<User, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::user_id(&id)?;
+    let request = da_types::UpdateUserRequest {
+        name: None,
+        role,
+        active,
+    };
+    ctx.services
+        .update_user(&server::caller()?, id, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "users/delete")]
+pub async fn delete_user(id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::user_id(&id)?;
+    ctx.services
+        .delete_user(&server::caller()?, id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "users/reset-link")]
+pub async fn issue_reset_link(id: String) -> Result<ResetLink, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::user_id(&id)?;
+    ctx.services
+        .issue_reset_link(&server::caller()?, id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "users/set-password")]
+pub async fn set_user_password(id: String, password: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::user_id(&id)?;
+    let request = da_types::SetPasswordRequest { password };
+    ctx.services
+        .set_user_password(&server::caller()?, id, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// The audit log for `/admin/audit`; `actor` may be an email or a user id.
+#[server(prefix = "/rpc", endpoint = "audit")]
+pub async fn audit_log(
+    action_prefix: Option<String>,
+    actor: Option<String>,
+    cursor: Option<String>,
+) -> Result<AuditPage, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::caller()?;
+    let actor_id = match actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(id) if !id.contains('@') => Some(id.to_owned()),
+        Some(email) => {
+            let lookup = da_types::UserListParams {
+                email: Some(email.to_owned()),
+                ..Default::default()
+            };
+            let page = ctx
+                .services
+                .list_users(&caller, &lookup)
+                .await
+                .map_err(server::fail)?;
+            match page.users.first() {
+                Some(user) => Some(user.id.to_string()),
+                // Nobody by that email: nothing they did.
+                None => {
+                    return Ok(AuditPage {
+                        rows: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            }
+        }
+    };
+    let params = da_types::AuditParams {
+        action_prefix,
+        actor_id,
+        cursor,
+        limit: Some("50".into()),
+        ..Default::default()
+    };
+    ctx.services
+        .audit_log(&caller, &params)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "me/sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionInfo>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .my_sessions(&server::caller()?)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "me/sessions/revoke")]
+pub async fn revoke_my_session(id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = da_domain::users::parse_id(&id, da_types::detail::SESSION_NOT_FOUND)
+        .map_err(server::fail)?;
+    ctx.services
+        .revoke_my_session(&server::caller()?, id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// "Log out everywhere else"; how many sessions ended.
+#[server(prefix = "/rpc", endpoint = "me/sessions/revoke-others")]
+pub async fn revoke_other_sessions() -> Result<usize, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .revoke_my_other_sessions(&server::caller()?, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "me/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::ChangePasswordRequest {
+        current_password,
+        new_password,
+    };
+    ctx.services
+        .change_own_password(&server::caller()?, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// "Forgot password": always the same answer.
+#[server(prefix = "/rpc", endpoint = "password/reset")]
+pub async fn request_reset(email: String) -> Result<String, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .request_password_reset(&da_types::ResetRequest { email }, &server::client())
+        .map(|answer| answer.message)
+        .map_err(server::fail)
+}
+
+/// Sets a password from a reset (`setup == false`) or invite link and signs in.
+#[server(prefix = "/rpc", endpoint = "password/redeem")]
+pub async fn redeem_link(
+    setup: bool,
+    email: String,
+    token: String,
+    password: String,
+    name: Option<String>,
+) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let client = server::client();
+    let token_response = if setup {
+        let request = da_types::SetupRequest {
+            email,
+            token,
+            password,
+            name,
+        };
+        ctx.services.complete_setup(&request, &client).await
+    } else {
+        let request = da_types::ResetConfirmRequest {
+            email,
+            token,
+            password,
+        };
+        ctx.services.confirm_password_reset(&request, &client).await
+    }
+    .map_err(server::fail)?;
+    server::set_session_cookie(&ctx, &token_response);
+    Ok(())
+}

@@ -4,7 +4,13 @@
 //! calls into `da_domain::Services` (only under the `ssr` feature — the wasm build never sees the
 //! domain, a store or axum).
 
+// Deeply nested views have deep types; the wasm build's layout queries need the room.
+#![recursion_limit = "256"]
+
+pub mod account;
+pub mod admin;
 pub mod api;
+pub mod layout;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -54,6 +60,11 @@ pub fn App() -> impl IntoView {
                 // would need JavaScript to swap the data in, and pages must work without it.
                 <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::LoginPage />
+                <Route path=path!("/profile") view=account::ProfilePage ssr=SsrMode::Async />
+                <Route path=path!("/setup") view=account::SetupPage />
+                <Route path=path!("/reset-password") view=account::ResetPasswordPage />
+                <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=admin::AuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

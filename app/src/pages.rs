@@ -1,19 +1,13 @@
 //! The pages: sign-in, the dashboard, and "not found".
 
-use crate::api::{Login, Logout, get_me};
+use crate::api::Login;
+use crate::layout::{Page, go_to, use_me};
 use da_types::detail::login_error_message;
 use da_types::safe_next;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-/// A full page load, so the next page is rendered on the server with the new cookie.
-fn go_to(path: &str) {
-    if let Err(err) = window().location().assign(path) {
-        leptos::logging::error!("navigation to {path} failed: {err:?}");
-    }
-}
 
 /// `/login`: email and password. Works as a plain form post before hydration (the server
 /// answers `POST /login` itself); once hydrated, it signs in through a server function and
@@ -68,56 +62,35 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
+                <p class="muted"><a href="/reset-password" data-test="forgot-password">"Forgot your password?"</a></p>
             </form>
         </main>
     }
 }
 
-/// `/`: who you are, and a way out.
+/// `/`: who you are.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_me());
-    let logout = ServerAction::<Logout>::new();
-    let submit_logout = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        logout.dispatch(Logout {});
-    };
-    Effect::new(move |_| {
-        if logout.value().get().is_some() {
-            go_to("/login");
-        }
-    });
-
     view! {
-        <Title text="Dashboard" />
-        <header class="topbar">
-            <a class="brand" href="/">"da"</a>
-            <form method="post" action="/logout" on:submit=submit_logout>
-                <button type="submit" class="link" data-test="logout" disabled=move || logout.pending().get()>
-                    "Sign out"
-                </button>
-            </form>
-        </header>
-        <main class="page">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || me.get().map(|result| match result {
-                    Ok(me) => view! {
-                        <section class="card">
-                            <h1>"Welcome, " {me.name.clone()}</h1>
-                            <dl class="facts">
-                                <dt>"Email"</dt>
-                                <dd data-test="me-email">{me.email.clone()}</dd>
-                                <dt>"Role"</dt>
-                                <dd><span class="badge" data-test="me-role">{me.role.to_string()}</span></dd>
-                            </dl>
-                        </section>
-                    }.into_any(),
-                    Err(err) => view! {
-                        <p class="alert" role="alert">{err.detail}</p>
-                    }.into_any(),
-                })}
-            </Suspense>
-        </main>
+        <Page title="Dashboard">
+            <Dashboard />
+        </Page>
+    }
+}
+
+#[component]
+fn Dashboard() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <section class="card">
+            <h1>"Welcome, " {me.name.clone()}</h1>
+            <dl class="facts">
+                <dt>"Email"</dt>
+                <dd data-test="me-email">{me.email.clone()}</dd>
+                <dt>"Role"</dt>
+                <dd><span class="badge" data-test="me-role">{me.role.to_string()}</span></dd>
+            </dl>
+        </section>
     }
 }
 

@@ -43,6 +43,11 @@ pub fn caller() -> Result<Principal, UiError> {
     }
 }
 
+/// A user id from the UI; a malformed one names nobody.
+pub fn user_id(raw: &str) -> Result<uuid::Uuid, UiError> {
+    da_domain::users::parse_id(raw, da_types::detail::USER_NOT_FOUND).map_err(fail)
+}
+
 pub fn client() -> ClientInfo {
     request_parts()
         .and_then(|parts| parts.extensions.get::<ClientInfo>().cloned())

@@ -301,3 +301,111 @@ async fn the_dashboard_is_fully_rendered_on_the_server() {
     );
     assert!(!html.contains("Loading…"), "{html}");
 }
+
+#[tokio::test]
+async fn admin_pages_are_403_html_for_non_admins_and_rendered_for_admins() {
+    let server = TestServer::start().await;
+    server
+        .create_user("viewer@example.com", "viewer", "password-123")
+        .await;
+    let viewer = server
+        .client()
+        .login("viewer@example.com", "password-123")
+        .await
+        .unwrap()
+        .access_token;
+    let admin = server.admin_token().await;
+    for path in ["/admin/users", "/admin/audit"] {
+        let response = server
+            .get(path)
+            .header("cookie", format!("access_token={viewer}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Admins only"), "{path}");
+        assert!(
+            !html.contains("nav-admin-users"),
+            "no admin links for a viewer"
+        );
+
+        let response = server
+            .get(path)
+            .header("cookie", format!("access_token={admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("nav-admin-users"), "{path}");
+    }
+    let users = server
+        .get("/admin/users")
+        .header("cookie", format!("access_token={admin}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        users.contains("viewer@example.com"),
+        "the table is server-rendered"
+    );
+}
+
+#[tokio::test]
+async fn link_pages_are_public_and_profile_needs_a_session() {
+    let server = TestServer::start().await;
+    for path in [
+        "/setup?email=a%40b.co&token=x",
+        "/reset-password",
+        "/reset-password?email=a%40b.co&token=x",
+    ] {
+        let response = server.get(path).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let response = server.get("/profile").send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(location(&response), "/login?next=%2Fprofile");
+}
+
+#[tokio::test]
+async fn markup_in_names_is_escaped_in_server_rendered_html() {
+    let server = TestServer::start().await;
+    server
+        .admin()
+        .await
+        .create_user(&da_types::CreateUserRequest {
+            email: "x@example.com".into(),
+            name: Some("<script>alert(1)</script>".into()),
+            password: Some("password-123".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let html = server
+        .get("/admin/users")
+        .header(
+            "cookie",
+            format!("access_token={}", server.admin_token().await),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert(1)"));
+}

@@ -1,0 +1,262 @@
+//! Your own account: `/profile` (name, password, sessions), and the public pages that set a
+//! password from a link: `/setup` (invites) and `/reset-password` (also "forgot password").
+
+use crate::api::{
+    ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_sessions,
+};
+use crate::layout::{Page, go_to, use_me, when};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn input_value(node: NodeRef<leptos::html::Input>) -> String {
+    node.get().map(|el| el.value()).unwrap_or_default()
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    view! {
+        <Page title="Profile">
+            <Profile />
+        </Page>
+    }
+}
+
+#[component]
+fn Profile() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <h1>"Your profile"</h1>
+        <section class="card">
+            <dl class="facts">
+                <dt>"Name"</dt><dd data-test="profile-name">{me.name.clone()}</dd>
+                <dt>"Email"</dt><dd data-test="profile-email">{me.email.clone()}</dd>
+                <dt>"Role"</dt><dd><span class="badge">{me.role.to_string()}</span></dd>
+            </dl>
+        </section>
+        <ChangePasswordForm />
+        <Sessions />
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let current = NodeRef::<leptos::html::Input>::new();
+    let new = NodeRef::<leptos::html::Input>::new();
+    let repeat = NodeRef::<leptos::html::Input>::new();
+    let (message, set_message) = signal(None::<Result<String, String>>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let new_password = input_value(new);
+        if new_password != input_value(repeat) {
+            set_message.set(Some(Err("The new passwords do not match".into())));
+            return;
+        }
+        set_message.set(None);
+        change.dispatch(ChangePassword {
+            current_password: input_value(current),
+            new_password,
+        });
+    };
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(())) => {
+            for node in [current, new, repeat] {
+                if let Some(el) = node.get() {
+                    el.set_value("");
+                }
+            }
+            set_message.set(Some(Ok(
+                "Password changed. Your other sessions were signed out.".into(),
+            )));
+        }
+        Some(Err(err)) => set_message.set(Some(Err(err.detail))),
+        None => {}
+    });
+    view! {
+        <form class="card stack" on:submit=submit data-test="change-password">
+            <h2>"Change password"</h2>
+            <label for="current-password">"Current password"</label>
+            <input id="current-password" type="password" autocomplete="current-password" required node_ref=current />
+            <label for="new-password">"New password"</label>
+            <input id="new-password" type="password" autocomplete="new-password" required minlength="8" node_ref=new />
+            <label for="repeat-password">"Repeat the new password"</label>
+            <input id="repeat-password" type="password" autocomplete="new-password" required node_ref=repeat />
+            {move || message.get().map(|m| match m {
+                Ok(text) => view! { <p class="ok" role="status" data-test="password-changed">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="alert" role="alert" data-test="password-error">{text}</p> }.into_any(),
+            })}
+            <button type="submit" class="primary" disabled=move || change.pending().get()>"Change password"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let revoke = ServerAction::<RevokeMySession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| my_sessions(),
+    );
+    view! {
+        <section class="card">
+            <h2>"Your sessions"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || sessions.get().map(|result| match result {
+                    Ok(list) => view! {
+                        <table class="grid" data-test="sessions-table">
+                            <thead><tr><th>"Device"</th><th>"IP"</th><th>"Last active"</th><th>"Signed in"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| {
+                                    let id = s.id.to_string();
+                                    let current = s.current == Some(true);
+                                    view! {
+                                        <tr data-test="session-row">
+                                            <td>{s.device_label.clone()}
+                                                {current.then(|| view! { " " <span class="badge" data-test="this-session">"this session"</span> })}
+                                            </td>
+                                            <td>{s.ip.clone().unwrap_or_default()}</td>
+                                            <td>{when(Some(s.last_active_at))}</td>
+                                            <td>{when(Some(s.created_at))}</td>
+                                            <td>{(!current).then(|| view! {
+                                                <button type="button" class="link danger" data-test="revoke-session"
+                                                    on:click=move |_| { revoke.dispatch(RevokeMySession { id: id.clone() }); }>
+                                                    "Sign out"
+                                                </button>
+                                            })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
+                })}
+            </Transition>
+            <button type="button" class="secondary" data-test="revoke-others"
+                on:click=move |_| { revoke_others.dispatch(RevokeOtherSessions {}); }>
+                "Log out everywhere else"
+            </button>
+        </section>
+    }
+}
+
+/// `/setup?email&token`: an invited user chooses a password (and name) and lands signed in.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    view! { <LinkForm setup=true /> }
+}
+
+/// `/reset-password?email&token`: choose a new password; without a token, ask for a link.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let has_token = query.read_untracked().get("token").is_some();
+    view! {
+        <Show when=move || has_token fallback=|| view! { <ForgotPassword /> }>
+            <LinkForm setup=false />
+        </Show>
+    }
+}
+
+#[component]
+fn LinkForm(setup: bool) -> impl IntoView {
+    let query = use_query_map();
+    let email = query.read_untracked().get("email").unwrap_or_default();
+    let token = query.read_untracked().get("token").unwrap_or_default();
+    let redeem = ServerAction::<RedeemLink>::new();
+    let name = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
+    let repeat = NodeRef::<leptos::html::Input>::new();
+    let (error, set_error) = signal(None::<String>);
+    let shown_email = email.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let new_password = input_value(password);
+        if new_password != input_value(repeat) {
+            set_error.set(Some("The passwords do not match".into()));
+            return;
+        }
+        set_error.set(None);
+        redeem.dispatch(RedeemLink {
+            setup,
+            email: email.clone(),
+            token: token.clone(),
+            password: new_password,
+            name: setup
+                .then(|| input_value(name))
+                .filter(|n| !n.trim().is_empty()),
+        });
+    };
+    Effect::new(move |_| match redeem.value().get() {
+        Some(Ok(())) => go_to("/"),
+        Some(Err(err)) => set_error.set(Some(err.detail)),
+        None => {}
+    });
+    let (title, heading, button) = if setup {
+        (
+            "Set up your account",
+            "Welcome to da",
+            "Set password and sign in",
+        )
+    } else {
+        (
+            "Reset password",
+            "Choose a new password",
+            "Save and sign in",
+        )
+    };
+    view! {
+        <Title text=title />
+        <main class="auth-page">
+            <form class="card auth-card" on:submit=submit data-test="link-form">
+                <h1 class="brand">"da"</h1>
+                <p><strong>{heading}</strong></p>
+                <p class="muted" data-test="link-email">{shown_email}</p>
+                <Show when=move || setup>
+                    <label for="name">"Your name"</label>
+                    <input id="name" type="text" autocomplete="name" placeholder="optional" node_ref=name />
+                </Show>
+                <label for="password">"New password"</label>
+                <input id="password" type="password" autocomplete="new-password" required minlength="8" node_ref=password />
+                <label for="repeat">"Repeat it"</label>
+                <input id="repeat" type="password" autocomplete="new-password" required node_ref=repeat />
+                <Show when=move || error.get().is_some()>
+                    <p class="alert" role="alert" data-test="link-error">{move || error.get().unwrap_or_default()}</p>
+                </Show>
+                <button type="submit" class="primary" disabled=move || redeem.pending().get()>{button}</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+fn ForgotPassword() -> impl IntoView {
+    let request = ServerAction::<RequestReset>::new();
+    let email = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        request.dispatch(RequestReset {
+            email: input_value(email),
+        });
+    };
+    view! {
+        <Title text="Forgot password" />
+        <main class="auth-page">
+            <form class="card auth-card" on:submit=submit>
+                <h1 class="brand">"da"</h1>
+                <p class="muted">"Enter your email and we will send you a link to choose a new password."</p>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="username" required node_ref=email />
+                {move || request.value().get().map(|result| match result {
+                    Ok(message) => view! { <p class="ok" role="status">{message}</p> }.into_any(),
+                    Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
+                })}
+                <button type="submit" class="primary" disabled=move || request.pending().get()>"Send link"</button>
+                <p><a href="/login">"Back to sign in"</a></p>
+            </form>
+        </main>
+    }
+}

@@ -3,7 +3,9 @@
 #   bench/run.sh            release build (compiles DuckDB's C++ once more in release, ~20 min cold)
 #   bench/run.sh --debug    reuse the debug build from ./dev test (figures are then much lower)
 # Prints req/s and p50/p99 for: GET /api/health, GET /api/me with a session token (64
-# connections), and password logins per second. Loopback only; every run is bounded in time.
+# connections), password logins per second, and (after seeding USERS=100000 users through the
+# API) GET /api/users?limit=100, the exact-email lookup, and GET /api/me while 8 clients log in.
+# Loopback only; every run is bounded in time. Rate limits are lifted for the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/da/target}"
@@ -21,7 +23,8 @@ port="${BENCH_PORT:-18765}"
 base="http://127.0.0.1:$port"
 email=bench@example.com
 password=bench-password-1
-DA_BIND="127.0.0.1:$port" DA_DATA_DIR="$data" DA_LOG=warn \
+USERS="${USERS:-100000}"
+DA_BIND="127.0.0.1:$port" DA_DATA_DIR="$data" DA_LOG=warn DA_RATE_LIMIT_LOGIN=0 \
   DA_ADMIN_EMAIL="$email" DA_ADMIN_PASSWORD="$password" "$bin" >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
@@ -52,4 +55,17 @@ echo "da-server $profile build, wrk -t2 -c$CONNECTIONS -d$DURATION, $(nproc) cor
 report "GET /api/health" -t2 -c"$CONNECTIONS" -d"$DURATION" "$base/api/health"
 report "GET /api/me (session JWT)" -t2 -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $token" "$base/api/me"
 report "POST /auth/token (Argon2id)" -t2 -c8 -d"$DURATION" -s "$lua" "$base/auth/token"
+
+python3 bench/seed_users.py "$base" "$token" "$USERS" 8
+auth=(-H "Authorization: Bearer $token")
+report "GET /api/users?limit=100 ($USERS users)" -t2 -c"$CONNECTIONS" -d"$DURATION" "${auth[@]}" "$base/api/users?limit=100"
+report "GET /api/users?email= (exact, c4)" -t2 -c4 -d"$DURATION" "${auth[@]}" \
+  "$base/api/users?email=user$((USERS / 2))%40bench.example"
+# Logins saturate the cores with Argon2id; other requests must stay quick meanwhile.
+wrk -t2 -c8 -d"$DURATION" -s "$lua" "$base/auth/token" > "$data/logins.txt" &
+logins=$!
+sleep 1
+report "GET /api/me (c8) during 8 logins" -t1 -c8 -d"$(( ${DURATION%s} - 2 ))s" "${auth[@]}" "$base/api/me"
+wait $logins
+printf '%-34s %10s req/s\n' "  (logins meanwhile)" "$(awk '/Requests\/sec/ {print $2}' "$data/logins.txt")"
 rm -f "$lua"

@@ -1,33 +1,22 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, launchBrowser, openPage, startServer } from './harness.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, openPage, serverAndBrowser } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 async function signInAs(context, email, password) {
   const { page, problems } = await openPage(context);
-  await page.goto(`${server.baseUrl}/login`);
+  await page.goto(`${env.server.baseUrl}/login`);
   await page.waitForSelector('body[data-hydrated]');
   await page.fill('#email', email);
   await page.fill('#password', password);
   await page.click('button[type=submit]');
-  await page.waitForURL(`${server.baseUrl}/`);
+  await page.waitForURL(`${env.server.baseUrl}/`);
   return { page, problems };
 }
 
 async function openUsers(page) {
-  await page.goto(`${server.baseUrl}/admin/users`);
+  await page.goto(`${env.server.baseUrl}/admin/users`);
   await page.waitForSelector('body[data-hydrated]');
   await page.waitForSelector('[data-test=users-table]');
 }
@@ -35,7 +24,7 @@ async function openUsers(page) {
 const row = (page, email) => page.locator(`tr[data-email="${email}"]`);
 
 test('an invited user sets a password from the link, and deactivation locks them out', async () => {
-  const adminContext = await browser.newContext();
+  const adminContext = await env.browser.newContext();
   const { page: admin, problems } = await signInAs(adminContext, ADMIN_EMAIL, ADMIN_PASSWORD);
   await openUsers(admin);
 
@@ -50,7 +39,7 @@ test('an invited user sets a password from the link, and deactivation locks them
   await row(admin, 'invitee@example.com').waitFor();
 
   // A fresh browser (no admin cookie) opens the link and lands signed in.
-  const userContext = await browser.newContext();
+  const userContext = await env.browser.newContext();
   const { page: user, problems: userProblems } = await openPage(userContext);
   await user.goto(invite);
   await user.waitForSelector('body[data-hydrated]');
@@ -58,12 +47,12 @@ test('an invited user sets a password from the link, and deactivation locks them
   await user.fill('#password', 'invited-password-1');
   await user.fill('#repeat', 'invited-password-1');
   await user.click('button[type=submit]');
-  await user.waitForURL(`${server.baseUrl}/`);
+  await user.waitForURL(`${env.server.baseUrl}/`);
   assert.equal(await user.textContent('[data-test=me-email]'), 'invitee@example.com');
   assert.equal(await user.textContent('[data-test=me-role]'), 'viewer');
   // Not an admin: no admin links, and the admin page is a 403 page.
   assert.equal(await user.locator('[data-test=nav-admin-users]').count(), 0);
-  const forbidden = await user.goto(`${server.baseUrl}/admin/users`);
+  const forbidden = await user.goto(`${env.server.baseUrl}/admin/users`);
   assert.equal(forbidden.status(), 403);
   await user.waitForSelector('[data-test=forbidden]');
 
@@ -76,7 +65,7 @@ test('an invited user sets a password from the link, and deactivation locks them
     (email) => document.querySelector(`tr[data-email="${email}"] [data-test=user-active]`)?.textContent === 'inactive',
     'invitee@example.com',
   );
-  await user.goto(`${server.baseUrl}/`);
+  await user.goto(`${env.server.baseUrl}/`);
   assert.match(user.url(), /\/login\?next=%2F$/);
 
   assert.deepEqual(problems, []);
@@ -87,7 +76,7 @@ test('an invited user sets a password from the link, and deactivation locks them
 });
 
 test('an inline role change works, and demoting the last admin is refused in words', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page, problems } = await signInAs(context, ADMIN_EMAIL, ADMIN_PASSWORD);
   await openUsers(page);
 
@@ -119,7 +108,7 @@ test('an inline role change works, and demoting the last admin is refused in wor
 });
 
 test('markup in names renders as text, and the audit log lists what happened', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page } = await signInAs(context, ADMIN_EMAIL, ADMIN_PASSWORD);
   await openUsers(page);
   const name = `<script>window.pwned=1</script>"quoted' <b>bold</b>`;
@@ -135,7 +124,7 @@ test('markup in names renders as text, and the audit log lists what happened', a
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   assert.equal(await page.locator('b', { hasText: 'bold' }).count(), 0);
 
-  await page.goto(`${server.baseUrl}/admin/audit`);
+  await page.goto(`${env.server.baseUrl}/admin/audit`);
   await page.waitForSelector('body[data-hydrated]');
   await page.fill('[data-test=audit-action]', 'user.create');
   await page.press('[data-test=audit-action]', 'Enter');
@@ -147,12 +136,12 @@ test('markup in names renders as text, and the audit log lists what happened', a
 });
 
 test('the profile changes the password and signs out the other sessions', async () => {
-  const first = await browser.newContext();
-  const second = await browser.newContext();
+  const first = await env.browser.newContext();
+  const second = await env.browser.newContext();
   const { page } = await signInAs(first, ADMIN_EMAIL, ADMIN_PASSWORD);
   const { page: other } = await signInAs(second, ADMIN_EMAIL, ADMIN_PASSWORD);
 
-  await page.goto(`${server.baseUrl}/profile`);
+  await page.goto(`${env.server.baseUrl}/profile`);
   await page.waitForSelector('body[data-hydrated]');
   assert.equal(await page.locator('[data-test=session-row]').count() >= 2, true);
   assert.equal(await page.locator('[data-test=this-session]').count(), 1);
@@ -162,9 +151,9 @@ test('the profile changes the password and signs out the other sessions', async 
   await page.click('[data-test=change-password] button[type=submit]');
   await page.waitForSelector('[data-test=password-changed]');
 
-  await other.goto(`${server.baseUrl}/`);
+  await other.goto(`${env.server.baseUrl}/`);
   assert.match(other.url(), /\/login/);
-  await page.goto(`${server.baseUrl}/`);
+  await page.goto(`${env.server.baseUrl}/`);
   assert.equal(await page.textContent('[data-test=me-email]'), ADMIN_EMAIL);
   await first.close();
   await second.close();

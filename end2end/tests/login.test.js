@@ -1,19 +1,8 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, launchBrowser, openPage, startServer } from './harness.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, openPage, serverAndBrowser } from './harness.js';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 async function signIn(page, password) {
   await page.fill('#email', ADMIN_EMAIL);
@@ -22,30 +11,30 @@ async function signIn(page, password) {
 }
 
 test('log in through the form, see the dashboard, log out, and / sends you to /login', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page, problems } = await openPage(context);
-  await page.goto(`${server.baseUrl}/`);
+  await page.goto(`${env.server.baseUrl}/`);
   assert.match(page.url(), /\/login\?next=%2F$/);
   await page.waitForSelector('body[data-hydrated]');
 
   await signIn(page, ADMIN_PASSWORD);
-  await page.waitForURL(`${server.baseUrl}/`);
+  await page.waitForURL(`${env.server.baseUrl}/`);
   assert.equal(await page.textContent('[data-test=me-email]'), ADMIN_EMAIL);
   assert.equal(await page.textContent('[data-test=me-role]'), 'admin');
 
   await page.waitForSelector('body[data-hydrated]');
   await page.click('[data-test=logout]');
   await page.waitForURL(/\/login/);
-  await page.goto(`${server.baseUrl}/`);
+  await page.goto(`${env.server.baseUrl}/`);
   assert.match(page.url(), /\/login\?next=%2F$/);
   assert.deepEqual(problems, []);
   await context.close();
 });
 
 test('a wrong password shows an inline error without leaving the page', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const { page, problems } = await openPage(context);
-  await page.goto(`${server.baseUrl}/login`);
+  await page.goto(`${env.server.baseUrl}/login`);
   await page.waitForSelector('body[data-hydrated]');
   const before = page.url();
 
@@ -60,9 +49,9 @@ test('a wrong password shows an inline error without leaving the page', async ()
 });
 
 test('with JavaScript disabled the login form still works', async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await env.browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto(`${server.baseUrl}/`);
+  await page.goto(`${env.server.baseUrl}/`);
   assert.match(page.url(), /\/login\?next=%2F$/);
 
   await signIn(page, 'still-wrong-password');
@@ -70,7 +59,7 @@ test('with JavaScript disabled the login form still works', async () => {
   assert.equal(await page.textContent('[data-test=login-error]'), 'Invalid email or password');
 
   await signIn(page, ADMIN_PASSWORD);
-  await page.waitForURL(`${server.baseUrl}/`);
+  await page.waitForURL(`${env.server.baseUrl}/`);
   assert.equal(await page.textContent('[data-test=me-email]'), ADMIN_EMAIL);
   await context.close();
 });

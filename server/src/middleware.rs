@@ -235,9 +235,21 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
         return response;
     }
 
+    // Scripts learn when their token runs out without another call.
+    let token_expiry = match auth.principal().map(|p| &p.credential) {
+        Some(da_domain::Credential::Pat {
+            expires_at: Some(at),
+            ..
+        }) => Some(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        _ => None,
+    };
     req.extensions_mut().insert(client);
     req.extensions_mut().insert(auth);
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if let Some(value) = token_expiry.and_then(|at| HeaderValue::from_str(&at).ok()) {
+        response.headers_mut().insert("x-token-expires-at", value);
+    }
+    response
 }
 
 /// Hardening headers on every response; a strict CSP on HTML that did not bring its own.

@@ -122,6 +122,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             public_url: config.public_url.clone(),
             rate_limits: config.rate_limits,
+            pat_max_days: config.pat_max_days,
         },
         mailer,
     );

@@ -9,4 +9,5 @@ mod passwords;
 mod rate_limits;
 mod sessions;
 mod startup;
+mod tokens;
 mod users;

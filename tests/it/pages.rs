@@ -104,12 +104,7 @@ async fn the_plain_form_login_sets_the_cookie_and_honours_a_safe_next() {
         .trim_start_matches("access_token=")
         .to_owned();
 
-    let dashboard = server
-        .get("/")
-        .header("cookie", format!("access_token={jwt}"))
-        .send()
-        .await
-        .unwrap();
+    let dashboard = server.get_with_cookie("/", &jwt).send().await.unwrap();
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.unwrap();
     assert!(html.contains(ADMIN_EMAIL), "the dashboard names the user");
@@ -243,8 +238,7 @@ async fn signed_in_users_get_an_html_404_for_unknown_pages() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
     let response = server
-        .get("/no-such-page")
-        .header("cookie", format!("access_token={jwt}"))
+        .get_with_cookie("/no-such-page", &jwt)
         .send()
         .await
         .unwrap();
@@ -287,12 +281,7 @@ async fn server_functions_answer_with_real_statuses() {
 async fn the_dashboard_is_fully_rendered_on_the_server() {
     let server = TestServer::start().await;
     let jwt = server.admin_token().await;
-    let response = server
-        .get("/")
-        .header("cookie", format!("access_token={jwt}"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get_with_cookie("/", &jwt).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(
@@ -316,12 +305,7 @@ async fn admin_pages_are_403_html_for_non_admins_and_rendered_for_admins() {
         .access_token;
     let admin = server.admin_token().await;
     for path in ["/admin/users", "/admin/audit"] {
-        let response = server
-            .get(path)
-            .header("cookie", format!("access_token={viewer}"))
-            .send()
-            .await
-            .unwrap();
+        let response = server.get_with_cookie(path, &viewer).send().await.unwrap();
         assert_eq!(response.status(), 403, "{path}");
         assert!(
             response.headers()["content-type"]
@@ -336,19 +320,13 @@ async fn admin_pages_are_403_html_for_non_admins_and_rendered_for_admins() {
             "no admin links for a viewer"
         );
 
-        let response = server
-            .get(path)
-            .header("cookie", format!("access_token={admin}"))
-            .send()
-            .await
-            .unwrap();
+        let response = server.get_with_cookie(path, &admin).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains("nav-admin-users"), "{path}");
     }
     let users = server
-        .get("/admin/users")
-        .header("cookie", format!("access_token={admin}"))
+        .get_with_cookie("/admin/users", &admin)
         .send()
         .await
         .unwrap()
@@ -392,11 +370,7 @@ async fn markup_in_names_is_escaped_in_server_rendered_html() {
         .await
         .unwrap();
     let html = server
-        .get("/admin/users")
-        .header(
-            "cookie",
-            format!("access_token={}", server.admin_token().await),
-        )
+        .get_with_cookie("/admin/users", &server.admin_token().await)
         .send()
         .await
         .unwrap()

@@ -182,6 +182,12 @@ impl TestServer {
         self.http().get(self.url(path))
     }
 
+    /// `GET path` as a browser signed in with the session cookie `jwt`.
+    pub fn get_with_cookie(&self, path: &str, jwt: &str) -> reqwest::RequestBuilder {
+        self.get(path)
+            .header("cookie", format!("access_token={jwt}"))
+    }
+
     /// `POST path` with the raw client.
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.http().post(self.url(path))

@@ -2,6 +2,7 @@
 //!
 //! Every non-2xx answer becomes [`ClientError::Api`] with the server's `{detail, code}`.
 
+use da_types::{AdminTokenItem, CreateTokenRequest, CreatedToken, TokenItem, TokenListParams};
 use da_types::{
     ApiError, AuditPage, AuditParams, BootstrapRequest, ChangePasswordRequest, CreateUserRequest,
     CreatedUser, ErrorCode, HealthDetailed, HealthResponse, LoginRequest, MeResponse,
@@ -152,6 +153,24 @@ impl Client {
         Self::send(self.request(Method::GET, "/api/me")).await
     }
 
+    /// A paged listing: the items and `X-Total-Count`.
+    async fn send_page<T: DeserializeOwned>(
+        builder: RequestBuilder,
+    ) -> Result<(Vec<T>, u64), ClientError> {
+        let response = Self::send_raw(builder).await?;
+        let total = response
+            .headers()
+            .get("x-total-count")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| ClientError::Decode("missing X-Total-Count".into()))?;
+        let items = response
+            .json()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((items, total))
+    }
+
     /// For answers without a body (204).
     async fn send_empty(builder: RequestBuilder) -> Result<(), ClientError> {
         Self::send_raw(builder).await.map(|_| ())
@@ -214,19 +233,7 @@ impl Client {
         &self,
         params: &UserListParams,
     ) -> Result<(Vec<User>, u64), ClientError> {
-        let response =
-            Self::send_raw(self.request(Method::GET, "/api/users").query(params)).await?;
-        let total = response
-            .headers()
-            .get("x-total-count")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| ClientError::Decode("missing X-Total-Count".into()))?;
-        let users = response
-            .json()
-            .await
-            .map_err(|e| ClientError::Decode(e.to_string()))?;
-        Ok((users, total))
+        Self::send_page(self.request(Method::GET, "/api/users").query(params)).await
     }
 
     pub async fn user(&self, id: Uuid) -> Result<User, ClientError> {
@@ -289,5 +296,40 @@ impl Client {
 
     pub async fn audit(&self, params: &AuditParams) -> Result<AuditPage, ClientError> {
         Self::send(self.request(Method::GET, "/api/admin/audit").query(params)).await
+    }
+
+    pub async fn create_token(
+        &self,
+        request: &CreateTokenRequest,
+    ) -> Result<CreatedToken, ClientError> {
+        Self::send(self.request(Method::POST, "/auth/tokens").json(request)).await
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenItem>, ClientError> {
+        Self::send(self.request(Method::GET, "/auth/tokens")).await
+    }
+
+    pub async fn token(&self, id: Uuid) -> Result<TokenItem, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/auth/tokens/{id}"))).await
+    }
+
+    pub async fn revoke_token(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/auth/tokens/{id}"))).await
+    }
+
+    /// `GET /auth/admin/tokens`: one page and `X-Total-Count`.
+    pub async fn all_tokens(
+        &self,
+        params: &TokenListParams,
+    ) -> Result<(Vec<AdminTokenItem>, u64), ClientError> {
+        Self::send_page(
+            self.request(Method::GET, "/auth/admin/tokens")
+                .query(params),
+        )
+        .await
+    }
+
+    pub async fn admin_revoke_token(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/auth/admin/tokens/{id}"))).await
     }
 }

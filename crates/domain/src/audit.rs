@@ -16,6 +16,10 @@ pub const USER_RESET_PASSWORD: &str = "user.reset_password";
 pub const USER_SET_PASSWORD: &str = "user.set_password";
 pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
 pub const SESSION_REVOKE: &str = "session.revoke";
+pub const TOKEN_CREATE: &str = "token.create";
+pub const TOKEN_REVOKE: &str = "token.revoke";
+pub const TOKEN_ADMIN_REVOKE: &str = "token.admin_revoke";
+pub const TOKEN_FIRST_USE_NEW_IP: &str = "token.first_use_new_ip";
 
 /// Starts an audit row for `action` on `resource`, stamped now.
 pub fn record(action: &str, resource: impl Into<String>) -> AuditRecord {

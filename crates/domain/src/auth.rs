@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 /// Personal access tokens start with this; anything else is tried as a session JWT.
-pub const PAT_PREFIX: &str = "da_pat_";
+pub const PAT_PREFIX: &str = crate::pat::PREFIX;
 const DEVICE_LABEL_MAX_CHARS: usize = 120;
 
 impl Services {
@@ -30,8 +30,7 @@ impl Services {
         ip: Option<&str>,
     ) -> Result<Principal, Error> {
         if credential.starts_with(PAT_PREFIX) {
-            // Personal access tokens are not issued by this version.
-            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+            return self.authenticate_pat(credential, ip).await;
         }
         let claims = self
             .inner

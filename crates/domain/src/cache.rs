@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use uuid::Uuid;
 
-use crate::store::{SessionRecord, UserRecord};
+use crate::store::{SessionRecord, TokenRecord, UserRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedUser {
@@ -51,10 +51,38 @@ impl From<&SessionRecord> for CachedSession {
     }
 }
 
+/// What the hot path needs of a personal access token, keyed by the token's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub role: Option<Role>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    /// The IP of the latest use seen, to notice the first use from a new one.
+    pub last_ip: Option<String>,
+}
+
+impl From<&TokenRecord> for CachedToken {
+    fn from(token: &TokenRecord) -> Self {
+        CachedToken {
+            id: token.id,
+            user_id: token.user_id,
+            role: token.role,
+            expires_at: token.expires_at,
+            revoked: token.revoked_at.is_some(),
+            last_ip: token.last_used_ip.clone(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct AuthCache {
     users: RwLock<HashMap<Uuid, Option<CachedUser>>>,
     sessions: RwLock<HashMap<Uuid, Option<CachedSession>>>,
+    /// Known tokens only (unknown hashes are not cached: anyone can mint well-formed garbage).
+    tokens: RwLock<HashMap<String, CachedToken>>,
+    token_hashes: RwLock<HashMap<Uuid, String>>,
 }
 
 impl AuthCache {
@@ -88,6 +116,42 @@ impl AuthCache {
             Some(s) => s.expires_at > now,
             None => false,
         });
+    }
+
+    pub fn token(&self, hash: &str) -> Option<CachedToken> {
+        read(&self.tokens).get(hash).cloned()
+    }
+
+    pub fn put_token(&self, hash: &str, token: CachedToken) {
+        write(&self.token_hashes).insert(token.id, hash.to_owned());
+        write(&self.tokens).insert(hash.to_owned(), token);
+    }
+
+    pub fn mark_token_revoked(&self, id: Uuid) {
+        let Some(hash) = read(&self.token_hashes).get(&id).cloned() else {
+            return;
+        };
+        if let Some(token) = write(&self.tokens).get_mut(&hash) {
+            token.revoked = true;
+        }
+    }
+
+    /// Records the IP of a use; returns the previous one when it differs (not on a first use).
+    pub fn note_token_ip(&self, hash: &str, ip: Option<&str>) -> Option<String> {
+        let ip = ip?;
+        // The common case (same IP as last time) only needs the read lock.
+        if read(&self.tokens)
+            .get(hash)
+            .is_some_and(|t| t.last_ip.as_deref() == Some(ip))
+        {
+            return None;
+        }
+        let mut tokens = write(&self.tokens);
+        let token = tokens.get_mut(hash)?;
+        match token.last_ip.replace(ip.to_owned()) {
+            Some(previous) if previous != ip => Some(previous),
+            _ => None,
+        }
     }
 
     pub fn session_count(&self) -> usize {

@@ -13,11 +13,13 @@ pub mod jwt;
 pub mod links;
 pub mod password;
 pub mod passwords;
+pub mod pat;
 pub mod principal;
 pub mod services;
 pub mod sessions;
 pub mod store;
 pub mod throttle;
+pub mod tokens;
 pub mod usage;
 pub mod users;
 

@@ -26,6 +26,8 @@ pub struct ServicesConfig {
     /// origin when unset.
     pub public_url: Option<String>,
     pub rate_limits: RateLimitConfig,
+    /// Admin cap on personal access token lifetime, in days (`DA_PAT_MAX_DAYS`).
+    pub pat_max_days: Option<i64>,
 }
 
 impl std::fmt::Debug for ServicesConfig {
@@ -40,6 +42,7 @@ impl std::fmt::Debug for ServicesConfig {
             .field("hash_concurrency", &self.hash_concurrency)
             .field("public_url", &self.public_url)
             .field("rate_limits", &self.rate_limits)
+            .field("pat_max_days", &self.pat_max_days)
             .finish()
     }
 }
@@ -66,6 +69,7 @@ pub(crate) struct Inner {
     pub keys: SessionKeys,
     pub config: ServicesConfig,
     pub session_activity: ActivityLog,
+    pub token_activity: ActivityLog,
     pub mailer: Option<Arc<dyn Mailer>>,
     pub ip_limits: IpLimits,
     pub backoff: AccountBackoff,
@@ -87,6 +91,7 @@ impl Services {
                 ip_limits: IpLimits::new(config.rate_limits),
                 config,
                 session_activity: ActivityLog::default(),
+                token_activity: ActivityLog::default(),
                 mailer,
                 backoff: AccountBackoff::default(),
             }),
@@ -118,16 +123,25 @@ impl Services {
         Ok(cached)
     }
 
-    /// Writes the batched "last active" stamps; failed batches are kept for the next round.
+    /// Writes the batched "last active" (sessions) and "last used" (tokens) stamps; a failed
+    /// batch is kept for the next round.
     pub async fn flush_activity(&self) -> Result<usize, Error> {
-        let stamps = self.inner.session_activity.drain();
-        if stamps.is_empty() {
-            return Ok(0);
+        let mut count = 0;
+        let sessions = self.inner.session_activity.drain();
+        if !sessions.is_empty() {
+            count += sessions.len();
+            if let Err(err) = self.inner.store.touch_sessions(&sessions).await {
+                self.inner.session_activity.restore(sessions);
+                return Err(err.into());
+            }
         }
-        let count = stamps.len();
-        if let Err(err) = self.inner.store.touch_sessions(&stamps).await {
-            self.inner.session_activity.restore(stamps);
-            return Err(err.into());
+        let tokens = self.inner.token_activity.drain();
+        if !tokens.is_empty() {
+            count += tokens.len();
+            if let Err(err) = self.inner.store.touch_tokens(&tokens).await {
+                self.inner.token_activity.restore(tokens);
+                return Err(err.into());
+            }
         }
         Ok(count)
     }

@@ -74,6 +74,33 @@ pub struct AuditRecord {
     pub ip: Option<String>,
 }
 
+/// A personal access token as stored: never the secret, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub token_hash: String,
+    pub role: Option<Role>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Which tokens the admin inventory returns; values are already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFilter {
+    pub user_id: Option<Uuid>,
+    pub status: Option<da_types::TokenStatus>,
+    /// "Now", for telling active from expired.
+    pub now: DateTime<Utc>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
 /// A batched "last seen" update: flushed in the background, never one write per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityStamp {
@@ -255,6 +282,31 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditRecord,
     ) -> Result<Vec<Uuid>, StoreError>;
     async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
+
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn token_by_id(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError>;
+    /// The user's tokens, newest first, revoked and expired included.
+    async fn tokens_of_user(&self, user_id: Uuid) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The admin inventory, newest first, with each owner's email (if the owner still exists),
+    /// and the number of all matches.
+    async fn list_tokens(
+        &self,
+        filter: &TokenFilter,
+    ) -> Result<(Vec<(TokenRecord, Option<String>)>, u64), StoreError>;
+    /// Marks the token revoked (if it is not already); `false` when no such token exists.
+    async fn revoke_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// Batched `last_used_at` / `last_used_ip`.
+    async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;

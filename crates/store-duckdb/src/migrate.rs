@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "accounts",
         sql: include_str!("../migrations/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "tokens",
+        sql: include_str!("../migrations/0003_tokens.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

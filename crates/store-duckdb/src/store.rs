@@ -6,9 +6,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use da_domain::store::{
     ActivityStamp, AuditFilter, AuditRecord, CreateGuard, CreateOutcome, LinkKind, OneTimeToken,
-    SessionRecord, SessionSweep, Store, StoreError, UserFilter, UserRecord, UserWrite,
-    WriteOutcome,
+    SessionRecord, SessionSweep, Store, StoreError, TokenFilter, TokenRecord, UserFilter,
+    UserRecord, UserWrite, WriteOutcome,
 };
+use da_types::TokenStatus;
 use duckdb::{Connection, OptionalExt, Row, ToSql, Transaction, params, params_from_iter};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -153,6 +154,36 @@ fn insert_audit(conn: &Connection, audit: &AuditRecord) -> Result<(), duckdb::Er
         ],
     )?;
     Ok(())
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, token_hash, role, created_at, \
+                             expires_at, last_used_at, last_used_ip, revoked_at";
+
+fn token_from_row(row: &Row<'_>) -> Result<TokenRecord, duckdb::Error> {
+    let role: Option<String> = row.get(5)?;
+    Ok(TokenRecord {
+        id: parse_uuid(&row.get::<_, String>(0)?)?,
+        user_id: parse_uuid(&row.get::<_, String>(1)?)?,
+        name: row.get(2)?,
+        prefix: row.get(3)?,
+        token_hash: row.get(4)?,
+        role: role
+            .map(|r| {
+                r.parse().map_err(|e| {
+                    duckdb::Error::FromSqlConversionFailure(
+                        5,
+                        duckdb::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            })
+            .transpose()?,
+        created_at: utc(row.get(6)?),
+        expires_at: row.get::<_, Option<NaiveDateTime>>(7)?.map(utc),
+        last_used_at: row.get::<_, Option<NaiveDateTime>>(8)?.map(utc),
+        last_used_ip: row.get(9)?,
+        revoked_at: row.get::<_, Option<NaiveDateTime>>(10)?.map(utc),
+    })
 }
 
 fn insert_link(conn: &Connection, link: &OneTimeToken) -> Result<(), duckdb::Error> {
@@ -478,6 +509,10 @@ impl Store for DuckDbStore {
                 "DELETE FROM one_time_tokens WHERE user_id = ?",
                 [id.to_string()],
             )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                params![ts(at), id.to_string()],
+            )?;
             let deleted = tx.execute("DELETE FROM users WHERE id = ?", [id.to_string()])?;
             if deleted == 0 {
                 return Ok(WriteOutcome::NotFound);
@@ -656,6 +691,175 @@ impl Store for DuckDbStore {
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
         let audit = audit.clone();
         self.write(move |conn| insert_audit(conn, &audit)).await
+    }
+
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let (token, audit) = (token.clone(), audit.clone());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                params![
+                    token.id.to_string(),
+                    token.user_id.to_string(),
+                    token.name,
+                    token.prefix,
+                    token.token_hash,
+                    token.role.map(|r| r.as_str()),
+                    ts(token.created_at),
+                    ts_opt(token.expires_at),
+                    ts_opt(token.last_used_at),
+                    token.last_used_ip,
+                    ts_opt(token.revoked_at),
+                ],
+            )?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"),
+                [token_hash],
+                token_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn token_by_id(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?"),
+                [id.to_string()],
+                token_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn tokens_of_user(&self, user_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(move |conn| {
+            let mut select = conn.prepare(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC"
+            ))?;
+            select
+                .query_map([user_id.to_string()], token_from_row)?
+                .collect()
+        })
+        .await
+    }
+
+    async fn list_tokens(
+        &self,
+        filter: &TokenFilter,
+    ) -> Result<(Vec<(TokenRecord, Option<String>)>, u64), StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| {
+            let mut conditions = Conditions::default();
+            if let Some(user_id) = filter.user_id {
+                conditions.add("t.user_id = ?", vec![Box::new(user_id.to_string())]);
+            }
+            match filter.status {
+                None => {}
+                Some(TokenStatus::Revoked) => conditions.add("t.revoked_at IS NOT NULL", vec![]),
+                Some(TokenStatus::Expired) => conditions.add(
+                    "t.revoked_at IS NULL AND t.expires_at IS NOT NULL AND t.expires_at <= ?",
+                    vec![Box::new(ts(filter.now))],
+                ),
+                Some(TokenStatus::Active) => conditions.add(
+                    "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)",
+                    vec![Box::new(ts(filter.now))],
+                ),
+            }
+            let total: u64 = conn.query_row(
+                &format!("SELECT count(*) FROM tokens t {}", conditions.sql()),
+                params_from_iter(conditions.params()),
+                |row| row.get(0),
+            )?;
+            let columns = TOKEN_COLUMNS
+                .split(", ")
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut select = conn.prepare(&format!(
+                "SELECT {columns}, u.email FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+                 {} ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
+                conditions.sql(),
+                filter.limit,
+                filter.offset
+            ))?;
+            let tokens = select
+                .query_map(params_from_iter(conditions.params()), |row| {
+                    Ok((token_from_row(row)?, row.get::<_, Option<String>>(11)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((tokens, total))
+        })
+        .await
+    }
+
+    async fn revoke_token(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let audit = audit.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let exists: i64 = tx.query_row(
+                "SELECT count(*) FROM tokens WHERE id = ?",
+                [id.to_string()],
+                |row| row.get(0),
+            )?;
+            if exists == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                params![ts(at), id.to_string()],
+            )?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {
+        let stamps = stamps.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut update = tx.prepare(
+                    "UPDATE tokens SET last_used_at = ?, last_used_ip = ?
+                     WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
+                )?;
+                for stamp in &stamps {
+                    update.execute(params![
+                        ts(stamp.at),
+                        stamp.ip,
+                        stamp.id.to_string(),
+                        ts(stamp.at)
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {

@@ -23,6 +23,15 @@ pub const INVALID_SETUP_LINK: &str = "Invalid or expired setup link";
 pub const CURRENT_PASSWORD_INCORRECT: &str = "Current password is incorrect";
 pub const SESSION_NOT_FOUND: &str = "Session not found";
 pub const RESET_REQUESTED: &str = "If this email is registered, a reset link has been sent.";
+pub const TOKEN_REVOKED: &str = "Token revoked";
+pub const TOKEN_EXPIRED: &str = "Token expired";
+pub const TOKEN_NOT_FOUND: &str = "Token not found";
+pub const TOKEN_NAME_REQUIRED: &str = "name is required";
+pub const TOKEN_NAME_TOO_LONG: &str = "name must be at most 100 characters";
+pub const TOKEN_DAYS_NOT_POSITIVE: &str = "expires_in_days must be a positive integer";
+pub const TOKEN_DAYS_TOO_MANY: &str = "expires_in_days must not exceed 3650 (10 years)";
+pub const TOKEN_TTL_RANGE: &str = "ttl_seconds must be between 1 and 315360000";
+pub const TOKEN_ROLE_TOO_HIGH: &str = "Token role cannot exceed your own role";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
 /// Why a login form failed, as a short code that travels in the `/login?error=` query.

@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod redirect;
 pub mod role;
+pub mod tokens;
 pub mod validation;
 
 pub use accounts::*;
@@ -17,6 +18,7 @@ pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use redirect::safe_next;
 pub use role::{Role, UnknownRole};
+pub use tokens::*;
 
 /// Name of the cookie that carries a browser's session JWT.
 pub const SESSION_COOKIE: &str = "access_token";

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod browser;
 pub mod health;
 pub mod me;
+pub mod tokens;
 pub mod users;
 
 use crate::http_error::HttpError;
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/auth/password/reset", post(auth::request_reset))
         .route("/auth/password/reset/confirm", post(auth::confirm_reset))
         .route("/auth/password/setup", post(auth::setup))
+        .route("/auth/tokens", get(tokens::list).post(tokens::create))
+        .route("/auth/tokens/{id}", get(tokens::get).delete(tokens::revoke))
+        .route("/auth/admin/tokens", get(tokens::admin_list))
+        .route("/auth/admin/tokens/{id}", delete(tokens::admin_revoke))
         .route("/login", post(browser::login_form))
         .route("/logout", post(browser::logout_form))
 }

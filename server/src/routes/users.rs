@@ -81,29 +81,34 @@ pub async fn delete(
 }
 
 pub async fn deactivate(
-    State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    Client(client): Client,
-    Path(id): Path<String>,
+    state: State<AppState>,
+    caller: Authenticated,
+    client: Client,
+    id: Path<String>,
 ) -> Result<Json<User>, HttpError> {
-    let id = user_id(&id)?;
-    let user = state
-        .services
-        .set_user_active(&caller, id, false, &client)
-        .await?;
-    Ok(Json(user))
+    set_active(state, caller, client, id, false).await
 }
 
 pub async fn activate(
+    state: State<AppState>,
+    caller: Authenticated,
+    client: Client,
+    id: Path<String>,
+) -> Result<Json<User>, HttpError> {
+    set_active(state, caller, client, id, true).await
+}
+
+async fn set_active(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Client(client): Client,
     Path(id): Path<String>,
+    active: bool,
 ) -> Result<Json<User>, HttpError> {
     let id = user_id(&id)?;
     let user = state
         .services
-        .set_user_active(&caller, id, true, &client)
+        .set_user_active(&caller, id, active, &client)
         .await?;
     Ok(Json(user))
 }

@@ -1,0 +1,427 @@
+//! Personal access tokens (`API.md` §1, §6): issuing, listing, revoking, and the hot path that
+//! resolves a token on every request without touching the database on a cache hit.
+
+use crate::audit;
+use crate::cache::CachedToken;
+use crate::error::{Error, detail};
+use crate::pat;
+use crate::principal::{Credential, Principal};
+use crate::services::{ClientInfo, Services};
+use crate::store::{TokenFilter, TokenRecord};
+use crate::users::{MAX_PAGE, parse_limit, parse_role, require_admin, seconds};
+use chrono::{DateTime, Duration, Utc};
+use da_types::{
+    AdminTokenItem, AdminTokenPage, CreateTokenRequest, CreatedToken, TokenItem, TokenListParams,
+    TokenStatus,
+};
+use uuid::Uuid;
+
+const DEFAULT_DAYS: i64 = 90;
+const MAX_DAYS: i64 = 3650;
+const MAX_TTL_SECONDS: i64 = 315_360_000;
+const NAME_MAX_CHARS: usize = 100;
+
+pub fn status(token: &TokenRecord, now: DateTime<Utc>) -> TokenStatus {
+    if token.revoked_at.is_some() {
+        TokenStatus::Revoked
+    } else if token.expires_at.is_some_and(|at| at <= now) {
+        TokenStatus::Expired
+    } else {
+        TokenStatus::Active
+    }
+}
+
+pub fn token_view(token: &TokenRecord, now: DateTime<Utc>) -> TokenItem {
+    TokenItem {
+        id: token.id,
+        name: token.name.clone(),
+        prefix: token.prefix.clone(),
+        role: token.role,
+        created_at: seconds(token.created_at),
+        expires_at: token.expires_at.map(seconds),
+        last_used_at: token.last_used_at.map(seconds),
+        last_used_ip: token.last_used_ip.clone(),
+        revoked_at: token.revoked_at.map(seconds),
+        status: status(token, now),
+    }
+}
+
+/// The token's expiry from the request's lifetime fields (`None`: never), per `API.md` §6.
+fn expiry(
+    request: &CreateTokenRequest,
+    now: DateTime<Utc>,
+    max_days: Option<i64>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let capped = |days_limit: i64| format!("expires_in_days must not exceed {days_limit}");
+    if let Some(ttl) = &request.ttl_seconds {
+        let seconds = ttl
+            .as_i64()
+            .filter(|s| (1..=MAX_TTL_SECONDS).contains(s))
+            .ok_or_else(|| Error::invalid(detail::TOKEN_TTL_RANGE))?;
+        if let Some(max) = max_days
+            && seconds > max * 86_400
+        {
+            return Err(Error::invalid(capped(max)));
+        }
+        return Ok(Some(now + Duration::seconds(seconds)));
+    }
+    let days = match &request.expires_in_days {
+        None => Some(DEFAULT_DAYS.min(max_days.unwrap_or(DEFAULT_DAYS))),
+        Some(None) => None,
+        Some(Some(number)) => {
+            // Integers only; anything that is not a positive whole number says so.
+            let days = match (number.as_i64(), number.as_u64()) {
+                (Some(days), _) => days,
+                (None, Some(_)) => i64::MAX,
+                (None, None) => return Err(Error::invalid(detail::TOKEN_DAYS_NOT_POSITIVE)),
+            };
+            if days <= 0 {
+                return Err(Error::invalid(detail::TOKEN_DAYS_NOT_POSITIVE));
+            }
+            if days > MAX_DAYS {
+                return Err(Error::invalid(detail::TOKEN_DAYS_TOO_MANY));
+            }
+            Some(days)
+        }
+    };
+    match (days, max_days) {
+        (None, Some(max)) => Err(Error::invalid(capped(max))),
+        (Some(days), Some(max)) if days > max => Err(Error::invalid(capped(max))),
+        (days, _) => Ok(days.map(|d| now + Duration::days(d))),
+    }
+}
+
+impl Services {
+    /// The PAT half of [`Services::authenticate`], in the order of `API.md` §1.
+    pub(crate) async fn authenticate_pat(
+        &self,
+        credential: &str,
+        ip: Option<&str>,
+    ) -> Result<Principal, Error> {
+        // Garbage never reaches the store.
+        if !pat::is_well_formed(credential) {
+            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+        }
+        let hash = pat::hash(credential);
+        let token = match self.inner.cache.token(&hash) {
+            Some(token) => token,
+            None => {
+                let record = self
+                    .inner
+                    .store
+                    .token_by_hash(&hash)
+                    .await?
+                    .ok_or(Error::Unauthenticated(detail::INVALID_TOKEN))?;
+                let cached = CachedToken::from(&record);
+                self.inner.cache.put_token(&hash, cached.clone());
+                cached
+            }
+        };
+        let user = self
+            .cached_user(token.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+        if !user.active {
+            return Err(Error::Unauthenticated(detail::ACCOUNT_DEACTIVATED));
+        }
+        if token.revoked {
+            return Err(Error::Unauthenticated(detail::TOKEN_REVOKED));
+        }
+        let now = Utc::now();
+        if token.expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::Unauthenticated(detail::TOKEN_EXPIRED));
+        }
+        self.inner.token_activity.note(token.id, now, ip);
+        if let Some(previous_ip) = self.inner.cache.note_token_ip(&hash, ip) {
+            self.audit_new_ip(&token, &user.email, ip, &previous_ip);
+        }
+        Ok(Principal {
+            user_id: token.user_id,
+            email: user.email,
+            // A token never acts above its owner's current role.
+            role: token.role.map_or(user.role, |role| role.min(user.role)),
+            credential: Credential::Pat {
+                token_id: token.id,
+                expires_at: token.expires_at,
+            },
+        })
+    }
+
+    /// `token.first_use_new_ip`, written off the request path.
+    fn audit_new_ip(&self, token: &CachedToken, email: &str, ip: Option<&str>, previous: &str) {
+        let row = audit::record(audit::TOKEN_FIRST_USE_NEW_IP, format!("token:{}", token.id))
+            .by(token.user_id, email)
+            .from_ip(ip)
+            .with_params(serde_json::json!({ "ip": ip, "previous_ip": previous }));
+        let store = self.inner.store.clone();
+        tokio::spawn(async move {
+            if let Err(err) = store.insert_audit(&row).await {
+                tracing::warn!(error = %err, "could not audit a token's new IP");
+            }
+        });
+    }
+
+    /// `POST /auth/tokens` (interactive sessions only): the secret is in the answer, once.
+    pub async fn create_token(
+        &self,
+        caller: &Principal,
+        request: &CreateTokenRequest,
+        client: &ClientInfo,
+    ) -> Result<CreatedToken, Error> {
+        if caller.session_id().is_none() {
+            return Err(Error::Forbidden(detail::SESSION_REQUIRED.into()));
+        }
+        let name = request.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid(detail::TOKEN_NAME_REQUIRED));
+        }
+        if name.chars().count() > NAME_MAX_CHARS {
+            return Err(Error::invalid(detail::TOKEN_NAME_TOO_LONG));
+        }
+        let role = request.role.as_deref().map(parse_role).transpose()?;
+        if role.is_some_and(|role| role > caller.role) {
+            return Err(Error::invalid(detail::TOKEN_ROLE_TOO_HIGH));
+        }
+        let now = Utc::now();
+        let expires_at = expiry(request, now, self.inner.config.pat_max_days)?;
+        let secret = pat::generate().map_err(|e| Error::Internal(e.to_string()))?;
+        let token = TokenRecord {
+            id: Uuid::new_v4(),
+            user_id: caller.user_id,
+            name: name.to_owned(),
+            prefix: pat::prefix(&secret),
+            token_hash: pat::hash(&secret),
+            role,
+            created_at: now,
+            expires_at,
+            last_used_at: None,
+            last_used_ip: None,
+            revoked_at: None,
+        };
+        let row = audit::record(audit::TOKEN_CREATE, format!("token:{}", token.id))
+            .by_principal(caller)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({
+                "name": token.name,
+                "prefix": token.prefix,
+                "role": token.role,
+                "expires_at": token.expires_at.map(seconds),
+            }));
+        self.inner.store.create_token(&token, &row).await?;
+        self.inner
+            .cache
+            .put_token(&token.token_hash, CachedToken::from(&token));
+        Ok(CreatedToken {
+            item: token_view(&token, now),
+            token: secret,
+        })
+    }
+
+    /// `GET /auth/tokens`: the caller's tokens, newest first.
+    pub async fn my_tokens(&self, caller: &Principal) -> Result<Vec<TokenItem>, Error> {
+        self.flush_activity().await?;
+        let now = Utc::now();
+        let tokens = self.inner.store.tokens_of_user(caller.user_id).await?;
+        Ok(tokens.iter().map(|t| token_view(t, now)).collect())
+    }
+
+    /// One of the caller's tokens; someone else's is as absent as an unknown one.
+    async fn own_token(&self, caller: &Principal, id: Uuid) -> Result<TokenRecord, Error> {
+        self.inner
+            .store
+            .token_by_id(id)
+            .await?
+            .filter(|t| t.user_id == caller.user_id)
+            .ok_or_else(|| Error::NotFound(detail::TOKEN_NOT_FOUND.into()))
+    }
+
+    /// `GET /auth/tokens/{id}`.
+    pub async fn my_token(&self, caller: &Principal, id: Uuid) -> Result<TokenItem, Error> {
+        self.flush_activity().await?;
+        Ok(token_view(&self.own_token(caller, id).await?, Utc::now()))
+    }
+
+    /// `DELETE /auth/tokens/{id}` (a token may revoke itself).
+    pub async fn revoke_my_token(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        let token = self.own_token(caller, id).await?;
+        let row = audit::record(audit::TOKEN_REVOKE, format!("token:{id}"))
+            .by_principal(caller)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({ "name": token.name, "prefix": token.prefix }));
+        self.revoke(id, &row).await
+    }
+
+    async fn revoke(&self, id: Uuid, row: &crate::store::AuditRecord) -> Result<(), Error> {
+        if !self.inner.store.revoke_token(id, Utc::now(), row).await? {
+            return Err(Error::NotFound(detail::TOKEN_NOT_FOUND.into()));
+        }
+        self.inner.cache.mark_token_revoked(id);
+        Ok(())
+    }
+
+    /// `GET /auth/admin/tokens`: every token, newest first, with owner.
+    pub async fn all_tokens(
+        &self,
+        caller: &Principal,
+        params: &TokenListParams,
+    ) -> Result<AdminTokenPage, Error> {
+        require_admin(caller)?;
+        let user_id = match params.user_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                Some(Uuid::parse_str(raw).map_err(|_| Error::invalid("user_id must be a UUID"))?)
+            }
+        };
+        let status = match params.status.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("active") => Some(TokenStatus::Active),
+            Some("expired") => Some(TokenStatus::Expired),
+            Some("revoked") => Some(TokenStatus::Revoked),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "status must be one of active, expired, revoked",
+                ));
+            }
+        };
+        let limit = parse_limit(params.limit.as_deref(), MAX_PAGE, MAX_PAGE)?;
+        let offset = match params.offset.as_deref().map(str::trim) {
+            None | Some("") => 0,
+            Some(raw) => raw
+                .parse::<u64>()
+                .map_err(|_| Error::invalid("offset must be a non-negative integer"))?,
+        };
+        self.flush_activity().await?;
+        let now = Utc::now();
+        let filter = TokenFilter {
+            user_id,
+            status,
+            now,
+            limit,
+            offset,
+        };
+        let (tokens, total) = self.inner.store.list_tokens(&filter).await?;
+        Ok(AdminTokenPage {
+            tokens: tokens
+                .iter()
+                .map(|(token, email)| AdminTokenItem {
+                    item: token_view(token, now),
+                    user_id: token.user_id,
+                    user_email: email.clone(),
+                })
+                .collect(),
+            total,
+        })
+    }
+
+    /// `DELETE /auth/admin/tokens/{id}`.
+    pub async fn admin_revoke_token(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        require_admin(caller)?;
+        let token = self
+            .inner
+            .store
+            .token_by_id(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(detail::TOKEN_NOT_FOUND.into()))?;
+        let row = audit::record(audit::TOKEN_ADMIN_REVOKE, format!("token:{id}"))
+            .by_principal(caller)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({
+                "owner_id": token.user_id,
+                "name": token.name,
+                "prefix": token.prefix,
+            }));
+        self.revoke(id, &row).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(days: Option<Option<serde_json::Number>>, ttl: Option<i64>) -> CreateTokenRequest {
+        CreateTokenRequest {
+            name: "t".into(),
+            expires_in_days: days,
+            ttl_seconds: ttl.map(serde_json::Number::from),
+            role: None,
+        }
+    }
+
+    fn days(n: i64) -> Option<Option<serde_json::Number>> {
+        Some(Some(serde_json::Number::from(n)))
+    }
+
+    fn message(result: Result<Option<DateTime<Utc>>, Error>) -> String {
+        match result {
+            Err(Error::Invalid(detail)) => detail,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lifetimes_follow_the_contract() {
+        let now = Utc::now();
+        assert_eq!(
+            expiry(&request(None, None), now, None).unwrap(),
+            Some(now + Duration::days(90))
+        );
+        assert_eq!(expiry(&request(Some(None), None), now, None).unwrap(), None);
+        assert_eq!(
+            expiry(&request(days(7), Some(60)), now, None).unwrap(),
+            Some(now + Duration::seconds(60)),
+            "ttl_seconds wins"
+        );
+        for bad in [0, -5] {
+            assert_eq!(
+                message(expiry(&request(days(bad), None), now, None)),
+                "expires_in_days must be a positive integer"
+            );
+        }
+        for big in [3651, 10_000_000_000] {
+            assert_eq!(
+                message(expiry(&request(days(big), None), now, None)),
+                "expires_in_days must not exceed 3650 (10 years)"
+            );
+        }
+        let fraction = Some(Some(serde_json::Number::from_f64(1.5).unwrap()));
+        assert_eq!(
+            message(expiry(&request(fraction, None), now, None)),
+            "expires_in_days must be a positive integer"
+        );
+        for ttl in [0, 315_360_001] {
+            assert_eq!(
+                message(expiry(&request(None, Some(ttl)), now, None)),
+                "ttl_seconds must be between 1 and 315360000"
+            );
+        }
+    }
+
+    #[test]
+    fn an_admin_cap_forbids_longer_and_unlimited_tokens() {
+        let now = Utc::now();
+        assert_eq!(
+            message(expiry(&request(Some(None), None), now, Some(30))),
+            "expires_in_days must not exceed 30"
+        );
+        assert_eq!(
+            message(expiry(&request(days(31), None), now, Some(30))),
+            "expires_in_days must not exceed 30"
+        );
+        assert_eq!(
+            expiry(&request(None, None), now, Some(30)).unwrap(),
+            Some(now + Duration::days(30)),
+            "the default shrinks to the cap"
+        );
+        assert!(expiry(&request(days(30), None), now, Some(30)).is_ok());
+    }
+}

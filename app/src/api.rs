@@ -311,3 +311,113 @@ pub async fn redeem_link(
     server::set_session_cookie(&ctx, &token_response);
     Ok(())
 }
+
+// ---- personal access tokens ---------------------------------------------------------------
+
+use da_types::{AdminTokenPage, CreatedToken, TokenItem};
+
+/// The lifetime cap (`DA_PAT_MAX_DAYS`), so the form offers only what the server accepts.
+#[server(prefix = "/rpc", endpoint = "tokens/max-days")]
+pub async fn token_max_days() -> Result<Option<i64>, UiError> {
+    let ctx = crate::server::context()?;
+    crate::server::caller()?;
+    Ok(ctx.services.pat_max_days())
+}
+
+/// Creates a token; `days: None` means no expiry. The secret comes back once.
+#[server(prefix = "/rpc", endpoint = "tokens/create")]
+pub async fn create_token(
+    name: String,
+    days: Option<i64>,
+    role: Option<String>,
+) -> Result<CreatedToken, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::CreateTokenRequest {
+        name,
+        expires_in_days: Some(days.map(serde_json::Number::from)),
+        ttl_seconds: None,
+        role: role.filter(|r| !r.is_empty()),
+    };
+    ctx.services
+        .create_token(&server::caller()?, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens/mine")]
+pub async fn my_tokens() -> Result<Vec<TokenItem>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .my_tokens(&server::caller()?)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens/revoke")]
+pub async fn revoke_token(id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::token_id(&id)?;
+    ctx.services
+        .revoke_my_token(&server::caller()?, id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// The admin inventory; `owner` is an email (exact) or empty.
+#[server(prefix = "/rpc", endpoint = "tokens/all")]
+pub async fn all_tokens(
+    owner: Option<String>,
+    status: Option<String>,
+    offset: u64,
+) -> Result<AdminTokenPage, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::caller()?;
+    let user_id = match owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        None => None,
+        Some(email) => {
+            let lookup = da_types::UserListParams {
+                email: Some(email.to_owned()),
+                ..Default::default()
+            };
+            let page = ctx
+                .services
+                .list_users(&caller, &lookup)
+                .await
+                .map_err(server::fail)?;
+            match page.users.first() {
+                Some(user) => Some(user.id.to_string()),
+                None => {
+                    return Ok(AdminTokenPage {
+                        tokens: Vec::new(),
+                        total: 0,
+                    });
+                }
+            }
+        }
+    };
+    let params = da_types::TokenListParams {
+        user_id,
+        status: status.filter(|s| !s.is_empty()),
+        limit: Some("50".into()),
+        offset: Some(offset.to_string()),
+    };
+    ctx.services
+        .all_tokens(&caller, &params)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens/admin-revoke")]
+pub async fn admin_revoke_token(id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let id = server::token_id(&id)?;
+    ctx.services
+        .admin_revoke_token(&server::caller()?, id, &server::client())
+        .await
+        .map_err(server::fail)
+}

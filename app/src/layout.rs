@@ -91,9 +91,11 @@ fn TopBar(me: MeResponse) -> impl IntoView {
         <header class="topbar">
             <nav class="nav">
                 <a class="brand" href="/">"da"</a>
+                <a href="/tokens" data-test="nav-tokens">"Tokens"</a>
                 <a href="/profile">"Profile"</a>
                 <Show when=move || is_admin>
                     <a href="/admin/users" data-test="nav-admin-users">"Users"</a>
+                    <a href="/admin/tokens" data-test="nav-admin-tokens">"All tokens"</a>
                     <a href="/admin/audit" data-test="nav-admin-audit">"Audit log"</a>
                 </Show>
             </nav>

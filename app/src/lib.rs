@@ -14,6 +14,7 @@ pub mod layout;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=account::ResetPasswordPage />
                 <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=admin::AuditPage ssr=SsrMode::Async />
+                <Route path=path!("/tokens") view=tokens::TokensPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/tokens") view=tokens::AdminTokensPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -48,6 +48,11 @@ pub fn user_id(raw: &str) -> Result<uuid::Uuid, UiError> {
     da_domain::users::parse_id(raw, da_types::detail::USER_NOT_FOUND).map_err(fail)
 }
 
+/// A token id from the UI; a malformed one names nothing.
+pub fn token_id(raw: &str) -> Result<uuid::Uuid, UiError> {
+    da_domain::users::parse_id(raw, da_types::detail::TOKEN_NOT_FOUND).map_err(fail)
+}
+
 pub fn client() -> ClientInfo {
     request_parts()
         .and_then(|parts| parts.extensions.get::<ClientInfo>().cloned())

@@ -304,7 +304,7 @@ async fn admin_pages_are_403_html_for_non_admins_and_rendered_for_admins() {
         .unwrap()
         .access_token;
     let admin = server.admin_token().await;
-    for path in ["/admin/users", "/admin/audit"] {
+    for path in ["/admin/users", "/admin/audit", "/admin/tokens"] {
         let response = server.get_with_cookie(path, &viewer).send().await.unwrap();
         assert_eq!(response.status(), 403, "{path}");
         assert!(

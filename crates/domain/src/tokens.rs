@@ -92,6 +92,11 @@ fn expiry(
 }
 
 impl Services {
+    /// `DA_PAT_MAX_DAYS`, for forms that offer lifetimes.
+    pub fn pat_max_days(&self) -> Option<i64> {
+        self.inner.config.pat_max_days
+    }
+
     /// The PAT half of [`Services::authenticate`], in the order of `API.md` §1.
     pub(crate) async fn authenticate_pat(
         &self,

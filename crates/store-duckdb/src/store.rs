@@ -319,12 +319,9 @@ impl Store for DuckDbStore {
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError> {
         self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"),
-                [id.to_string()],
-                user_from_row,
-            )
-            .optional()
+            conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))?
+                .query_row([id.to_string()], user_from_row)
+                .optional()
         })
         .await
     }
@@ -332,12 +329,9 @@ impl Store for DuckDbStore {
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
         let email = email.to_owned();
         self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?"),
-                [email],
-                user_from_row,
-            )
-            .optional()
+            conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?"))?
+                .query_row([email], user_from_row)
+                .optional()
         })
         .await
     }
@@ -418,12 +412,10 @@ impl Store for DuckDbStore {
             if let Some(active) = filter.active {
                 conditions.add("active = ?", vec![Box::new(active)]);
             }
-            let total: u64 = conn.query_row(
-                &format!("SELECT count(*) FROM users {}", conditions.sql()),
-                params_from_iter(conditions.params()),
-                |row| row.get(0),
-            )?;
-            let mut select = conn.prepare(&format!(
+            let total: u64 = conn
+                .prepare_cached(&format!("SELECT count(*) FROM users {}", conditions.sql()))?
+                .query_row(params_from_iter(conditions.params()), |row| row.get(0))?;
+            let mut select = conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users {} ORDER BY email LIMIT {} OFFSET {}",
                 conditions.sql(),
                 filter.limit,
@@ -598,11 +590,10 @@ impl Store for DuckDbStore {
 
     async fn session_by_id(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
         self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"),
-                [id.to_string()],
-                session_from_row,
-            )
+            conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+            ))?
+            .query_row([id.to_string()], session_from_row)
             .optional()
         })
         .await
@@ -642,7 +633,7 @@ impl Store for DuckDbStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         self.read(move |conn| {
-            let mut select = conn.prepare(&format!(
+            let mut select = conn.prepare_cached(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions
                  WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
                  ORDER BY created_at DESC"
@@ -728,11 +719,10 @@ impl Store for DuckDbStore {
     async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
         let token_hash = token_hash.to_owned();
         self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"),
-                [token_hash],
-                token_from_row,
-            )
+            conn.prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_hash = ?"
+            ))?
+            .query_row([token_hash], token_from_row)
             .optional()
         })
         .await
@@ -740,19 +730,16 @@ impl Store for DuckDbStore {
 
     async fn token_by_id(&self, id: Uuid) -> Result<Option<TokenRecord>, StoreError> {
         self.read(move |conn| {
-            conn.query_row(
-                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?"),
-                [id.to_string()],
-                token_from_row,
-            )
-            .optional()
+            conn.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?"))?
+                .query_row([id.to_string()], token_from_row)
+                .optional()
         })
         .await
     }
 
     async fn tokens_of_user(&self, user_id: Uuid) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(move |conn| {
-            let mut select = conn.prepare(&format!(
+            let mut select = conn.prepare_cached(&format!(
                 "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user_id = ? ORDER BY created_at DESC, id DESC"
             ))?;
             select
@@ -794,7 +781,7 @@ impl Store for DuckDbStore {
                 .map(|c| format!("t.{c}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut select = conn.prepare(&format!(
+            let mut select = conn.prepare_cached(&format!(
                 "SELECT {columns}, u.email FROM tokens t LEFT JOIN users u ON u.id = t.user_id
                  {} ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
                 conditions.sql(),
@@ -887,7 +874,7 @@ impl Store for DuckDbStore {
                     vec![Box::new(ts(at)), Box::new(ts(at)), Box::new(id.to_string())],
                 );
             }
-            let mut select = conn.prepare(&format!(
+            let mut select = conn.prepare_cached(&format!(
                 "SELECT id, occurred_at, actor_id, actor_email, action, resource, params, ip
                  FROM audit_log {} ORDER BY occurred_at DESC, id DESC LIMIT {}",
                 conditions.sql(),

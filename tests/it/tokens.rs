@@ -446,3 +446,18 @@ async fn admins_see_and_revoke_every_token() {
         (403, "Admin access required".into())
     );
 }
+
+/// "Last used" is batched in memory; a graceful shutdown writes what is pending.
+#[tokio::test]
+async fn last_use_survives_a_graceful_shutdown() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let (_, client) = pat(&server, &admin, &named("brief")).await;
+    let id = client.me().await.unwrap().credential.token_id.unwrap();
+    let data_dir = server.stop().await;
+
+    let server = TestServer::builder().data_dir(data_dir).start().await;
+    let token = server.admin().await.token(id).await.unwrap();
+    assert!(token.last_used_at.is_some());
+    assert_eq!(token.last_used_ip.as_deref(), Some("127.0.0.1"));
+}

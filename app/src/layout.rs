@@ -126,21 +126,26 @@ pub fn Forbidden() -> impl IntoView {
     }
 }
 
-/// A read-only field with a button that copies its value.
+/// A read-only field with a button that copies its value. The clipboard API exists only in
+/// secure contexts (https or localhost); elsewhere the text is selected for Ctrl+C instead.
 #[component]
 pub fn CopyField(#[prop(into)] value: String, #[prop(into)] test: String) -> impl IntoView {
-    let (copied, set_copied) = signal(false);
+    let (label, set_label) = signal("Copy");
+    let field = NodeRef::<leptos::html::Input>::new();
     let text = value.clone();
     let copy = move |_| {
-        let _ = window().navigator().clipboard().write_text(&text);
-        set_copied.set(true);
+        if window().is_secure_context() {
+            let _ = window().navigator().clipboard().write_text(&text);
+            set_label.set("Copied");
+        } else if let Some(input) = field.get() {
+            input.select();
+            set_label.set("Selected: press Ctrl+C");
+        }
     };
     view! {
         <div class="copy-field">
-            <input type="text" readonly prop:value=value data-test=test />
-            <button type="button" class="secondary" on:click=copy>
-                {move || if copied.get() { "Copied" } else { "Copy" }}
-            </button>
+            <input type="text" readonly prop:value=value node_ref=field data-test=test />
+            <button type="button" class="secondary" on:click=copy>{move || label.get()}</button>
         </div>
     }
 }

@@ -159,6 +159,34 @@ impl Services {
                 .parse::<u64>()
                 .map_err(|_| Error::invalid("offset must be a non-negative integer"))?,
         };
+        // An exact email names at most one user: a point lookup on the unique index is far
+        // cheaper than counting and sorting (the CLI resolves `USER` arguments this way).
+        if let Some(email) = &email {
+            let matched: Vec<UserRecord> = self
+                .inner
+                .store
+                .user_by_email(email)
+                .await?
+                .into_iter()
+                .filter(|u| role.is_none_or(|r| u.role == r))
+                .filter(|u| active.is_none_or(|a| u.active == a))
+                .filter(|u| {
+                    search.as_deref().is_none_or(|q| {
+                        let q = q.to_lowercase();
+                        u.email.contains(&q) || u.name.to_lowercase().contains(&q)
+                    })
+                })
+                .collect();
+            let total = matched.len() as u64;
+            return Ok(UserPage {
+                users: matched
+                    .iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .map(user_view)
+                    .collect(),
+                total,
+            });
+        }
         let filter = UserFilter {
             search,
             email,

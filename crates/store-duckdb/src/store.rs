@@ -248,6 +248,33 @@ fn sweep_sessions(
     Ok(ids)
 }
 
+/// Marks one row of `table` (sessions or tokens) revoked, once, with its audit row; `false`
+/// when there is no such row.
+fn revoke_row(
+    conn: &mut Connection,
+    table: &'static str,
+    id: Uuid,
+    at: DateTime<Utc>,
+    audit: &AuditRecord,
+) -> Result<bool, duckdb::Error> {
+    let tx = conn.transaction()?;
+    let exists: i64 = tx.query_row(
+        &format!("SELECT count(*) FROM {table} WHERE id = ?"),
+        [id.to_string()],
+        |row| row.get(0),
+    )?;
+    if exists == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        &format!("UPDATE {table} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
+        params![ts(at), id.to_string()],
+    )?;
+    insert_audit(&tx, audit)?;
+    tx.commit()?;
+    Ok(true)
+}
+
 fn audit_from_row(row: &Row<'_>) -> Result<AuditRecord, duckdb::Error> {
     let params: String = row.get(6)?;
     Ok(AuditRecord {
@@ -606,25 +633,8 @@ impl Store for DuckDbStore {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let audit = audit.clone();
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let exists: i64 = tx.query_row(
-                "SELECT count(*) FROM sessions WHERE id = ?",
-                [id.to_string()],
-                |row| row.get(0),
-            )?;
-            if exists == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                params![ts(at), id.to_string()],
-            )?;
-            insert_audit(&tx, &audit)?;
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
+        self.write(move |conn| revoke_row(conn, "sessions", id, at, &audit))
+            .await
     }
 
     async fn live_sessions(
@@ -805,25 +815,8 @@ impl Store for DuckDbStore {
         audit: &AuditRecord,
     ) -> Result<bool, StoreError> {
         let audit = audit.clone();
-        self.write(move |conn| {
-            let tx = conn.transaction()?;
-            let exists: i64 = tx.query_row(
-                "SELECT count(*) FROM tokens WHERE id = ?",
-                [id.to_string()],
-                |row| row.get(0),
-            )?;
-            if exists == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                params![ts(at), id.to_string()],
-            )?;
-            insert_audit(&tx, &audit)?;
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
+        self.write(move |conn| revoke_row(conn, "tokens", id, at, &audit))
+            .await
     }
 
     async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use crate::pat;
 use crate::principal::{Credential, Principal};
 use crate::services::{ClientInfo, Services};
 use crate::store::{TokenFilter, TokenRecord};
-use crate::users::{MAX_PAGE, parse_limit, parse_role, require_admin, seconds};
+use crate::users::{MAX_PAGE, parse_limit, parse_offset, parse_role, require_admin, seconds};
 use chrono::{DateTime, Duration, Utc};
 use da_types::{
     AdminTokenItem, AdminTokenPage, CreateTokenRequest, CreatedToken, TokenItem, TokenListParams,
@@ -294,12 +294,7 @@ impl Services {
             }
         };
         let limit = parse_limit(params.limit.as_deref(), MAX_PAGE, MAX_PAGE)?;
-        let offset = match params.offset.as_deref().map(str::trim) {
-            None | Some("") => 0,
-            Some(raw) => raw
-                .parse::<u64>()
-                .map_err(|_| Error::invalid("offset must be a non-negative integer"))?,
-        };
+        let offset = parse_offset(params.offset.as_deref())?;
         self.flush_activity().await?;
         let now = Utc::now();
         let filter = TokenFilter {

@@ -87,6 +87,15 @@ pub(crate) fn parse_limit(raw: Option<&str>, max: u32, default: u32) -> Result<u
     }
 }
 
+pub(crate) fn parse_offset(raw: Option<&str>) -> Result<u64, Error> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(0),
+        Some(raw) => raw
+            .parse::<u64>()
+            .map_err(|_| Error::invalid("offset must be a non-negative integer")),
+    }
+}
+
 /// Which change a refused write was, for the right 409 sentence.
 #[derive(Clone, Copy)]
 enum Change {
@@ -153,12 +162,7 @@ impl Services {
             Some(_) => return Err(Error::invalid("active must be true or false")),
         };
         let limit = parse_limit(params.limit.as_deref(), MAX_PAGE, MAX_PAGE)?;
-        let offset = match params.offset.as_deref().map(str::trim) {
-            None | Some("") => 0,
-            Some(raw) => raw
-                .parse::<u64>()
-                .map_err(|_| Error::invalid("offset must be a non-negative integer"))?,
-        };
+        let offset = parse_offset(params.offset.as_deref())?;
         // An exact email names at most one user: a point lookup on the unique index is far
         // cheaper than counting and sorting (the CLI resolves `USER` arguments this way).
         if let Some(email) = &email {

@@ -421,3 +421,25 @@ pub async fn admin_revoke_token(id: String) -> Result<(), UiError> {
         .await
         .map_err(server::fail)
 }
+
+/// Who is signed in, or `None` for a visitor (public pages).
+#[server(prefix = "/rpc", endpoint = "me/optional")]
+pub async fn signed_in_user() -> Result<Option<MeResponse>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    match server::signed_in() {
+        Some(caller) => ctx.services.me(&caller).await.map(Some).map_err(server::fail),
+        None => Ok(None),
+    }
+}
+
+/// What the `/install` page shows: this server's URL and the CLI it ships. Anonymous.
+#[server(prefix = "/rpc", endpoint = "install")]
+pub async fn install_info() -> Result<da_types::InstallInfo, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .install_info(&server::client())
+        .await
+        .map_err(server::fail)
+}

@@ -75,7 +75,7 @@ pub fn use_me() -> MeResponse {
 }
 
 #[component]
-fn TopBar(me: MeResponse) -> impl IntoView {
+pub fn TopBar(me: MeResponse) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let submit_logout = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod install;
 pub mod layout;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reset-password") view=account::ResetPasswordPage />
                 <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=admin::AuditPage ssr=SsrMode::Async />
+                <Route path=path!("/install") view=install::InstallPage ssr=SsrMode::Async />
                 <Route path=path!("/tokens") view=tokens::TokensPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tokens") view=tokens::AdminTokensPage ssr=SsrMode::Async />
             </Routes>

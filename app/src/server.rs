@@ -43,6 +43,14 @@ pub fn caller() -> Result<Principal, UiError> {
     }
 }
 
+/// The signed-in caller, if any: for public pages, which must not answer 401 to visitors.
+pub fn signed_in() -> Option<Principal> {
+    match request_parts()?.extensions.get::<AuthState>()? {
+        AuthState::Authenticated(principal) => Some(principal.clone()),
+        _ => None,
+    }
+}
+
 /// A user id from the UI; a malformed one names nobody.
 pub fn user_id(raw: &str) -> Result<uuid::Uuid, UiError> {
     da_domain::users::parse_id(raw, da_types::detail::USER_NOT_FOUND).map_err(fail)

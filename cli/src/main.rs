@@ -1,67 +1,331 @@
-//! `da`: the command-line client for a da server.
+//! `da`: the command-line client for a da server — sign in, manage access tokens, administer
+//! users, from a terminal or a CI job.
 //!
-//! This first version only knows `--version`, `--help` and `da health`; login, tokens and admin
-//! commands follow (they will all go through `da_client`).
+//! Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication/authorisation, 4 not found.
 
-use clap::{Parser, Subcommand};
+mod commands;
+mod context;
+mod error;
+mod output;
+mod prompt;
+mod settings;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use context::Context;
+use error::CliError;
 use std::process::ExitCode;
 
+const ROLES: [&str; 4] = ["viewer", "analyst", "km_admin", "admin"];
+
 #[derive(Debug, Parser)]
-#[command(name = "da", version, about = "Command-line client for a da server")]
+#[command(
+    name = "da",
+    version,
+    about = "Command-line client for a da server",
+    after_help = "Server: --server > DA_SERVER > config.toml. Credential: --token > DA_TOKEN > the one stored by `da login`.\nExit codes: 0 ok, 1 failure, 2 usage, 3 not signed in / not allowed, 4 not found."
+)]
 struct Cli {
-    /// Server URL
-    #[arg(
-        long,
-        global = true,
-        env = "DA_SERVER",
-        default_value = "http://127.0.0.1:8000"
-    )]
-    server: String,
+    /// Server URL, e.g. https://da.example.com [env: DA_SERVER]
+    #[arg(long, global = true, value_name = "URL")]
+    server: Option<String>,
+    /// Access token to use instead of the stored credential [env: DA_TOKEN]
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Print machine-readable JSON
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check that the server answers (GET /api/health)
+    /// Sign in with email and password and store the session
+    Login(LoginArgs),
+    /// Revoke the stored session and forget it
+    Logout,
+    /// Who you are, tokens, importing a token
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Administer users, tokens and the audit log (admins)
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Read or change settings in config.toml
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Check that the server answers
     Health,
+}
+
+#[derive(Debug, Args)]
+struct LoginArgs {
+    /// Your email (asked for when missing)
+    #[arg(long)]
+    email: Option<String>,
+    /// Read the password from stdin instead of prompting
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Show who the current credential belongs to
+    Whoami,
+    /// Verify a personal access token and store it for the server
+    ImportToken,
+    /// Your personal access tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token (the secret is shown once)
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Lifetime: e.g. 30d, 12h, 2w, or never [default: the server's, 90 days]
+        #[arg(long, value_parser = commands::auth::parse_ttl)]
+        ttl: Option<commands::auth::Ttl>,
+        /// A narrower role than yours
+        #[arg(long, value_parser = ROLES)]
+        role: Option<String>,
+        /// Print only the token
+        #[arg(long)]
+        raw: bool,
+    },
+    /// List your tokens
+    List,
+    /// Revoke one of your tokens by id, prefix or name
+    Revoke {
+        #[arg(value_name = "ID|PREFIX|NAME")]
+        token: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Users
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Everyone's tokens
+    #[command(subcommand)]
+    Tokens(AdminTokensCommand),
+    /// The audit log, newest first
+    Audit {
+        /// Only actions starting with this, e.g. `user.` or `token.revoke`
+        #[arg(long, value_name = "PREFIX")]
+        action: Option<String>,
+        /// Only this actor (id or email)
+        #[arg(long, value_name = "USER")]
+        actor: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// List users, ordered by email
+    List {
+        /// Part of an email or name
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, value_parser = ROLES)]
+        role: Option<String>,
+        /// Only deactivated users
+        #[arg(long)]
+        inactive: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Create a user; without a password they get a setup link
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = ROLES)]
+        role: Option<String>,
+        /// Email the setup link to the user (needs SMTP on the server)
+        #[arg(long)]
+        invite: bool,
+        /// Set an initial password read from stdin
+        #[arg(long, conflicts_with = "invite")]
+        password_stdin: bool,
+    },
+    /// Change a user's role
+    SetRole {
+        #[arg(value_name = "USER")]
+        user: String,
+        #[arg(value_parser = ROLES)]
+        role: String,
+    },
+    /// Let a deactivated user sign in again
+    Activate {
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Lock a user out at once, sessions and tokens included
+    Deactivate {
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Make a password reset link for a user
+    ResetPassword {
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Set a user's password (asked twice, hidden)
+    SetPassword {
+        #[arg(value_name = "USER")]
+        user: String,
+        /// Read the password from stdin instead of prompting
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete a user (their audit trail stays)
+    Delete {
+        #[arg(value_name = "USER")]
+        user: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminTokensCommand {
+    /// List tokens, newest first
+    List {
+        /// Only this owner's tokens (id or email)
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<TokenStatusArg>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Revoke anyone's token
+    Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenStatusArg {
+    Active,
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a setting
+    Get {
+        #[arg(value_parser = ["server"])]
+        key: String,
+    },
+    /// Change a setting
+    Set {
+        #[arg(value_parser = ["server"])]
+        key: String,
+        value: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            ExitCode::from(2)
-        }
-        Some(Command::Health) => health(&cli.server),
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => err.print_and_exit_code(),
     }
 }
 
-fn health(server: &str) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+fn run(cli: Cli) -> Result<(), CliError> {
+    use commands::{admin, auth, config};
+    let ctx = Context::new(cli.server, cli.token, cli.json)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("da: {err}");
-            return ExitCode::FAILURE;
+        .map_err(|e| CliError::failure(format!("cannot start: {e}")))?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Completions { shell } => {
+                clap_complete::generate(shell, &mut Cli::command(), "da", &mut std::io::stdout());
+                Ok(())
+            }
+            Command::Config(ConfigCommand::Get { .. }) => config::get_server(&ctx),
+            Command::Config(ConfigCommand::Set { value, .. }) => config::set_server(&ctx, &value),
+            Command::Login(args) => auth::login(&ctx, args.email, args.password_stdin).await,
+            Command::Logout => auth::logout(&ctx).await,
+            Command::Health => auth::health(&ctx).await,
+            Command::Auth(AuthCommand::Whoami) => auth::whoami(&ctx).await,
+            Command::Auth(AuthCommand::ImportToken) => auth::import_token(&ctx).await,
+            Command::Auth(AuthCommand::Token(command)) => match command {
+                TokenCommand::Create {
+                    name,
+                    ttl,
+                    role,
+                    raw,
+                } => auth::create_token(&ctx, name, ttl, role, raw).await,
+                TokenCommand::List => auth::list_tokens(&ctx).await,
+                TokenCommand::Revoke { token } => auth::revoke_token(&ctx, &token).await,
+            },
+            Command::Admin(AdminCommand::Users(command)) => match command {
+                UsersCommand::List {
+                    search,
+                    role,
+                    inactive,
+                    limit,
+                } => admin::list_users(&ctx, search, role, inactive, limit).await,
+                UsersCommand::Add {
+                    email,
+                    name,
+                    role,
+                    invite,
+                    password_stdin,
+                } => admin::add_user(&ctx, email, name, role, invite, password_stdin).await,
+                UsersCommand::SetRole { user, role } => admin::set_role(&ctx, &user, role).await,
+                UsersCommand::Activate { user } => admin::set_active(&ctx, &user, true).await,
+                UsersCommand::Deactivate { user } => admin::set_active(&ctx, &user, false).await,
+                UsersCommand::ResetPassword { user } => admin::reset_password(&ctx, &user).await,
+                UsersCommand::SetPassword {
+                    user,
+                    password_stdin,
+                } => admin::set_password(&ctx, &user, password_stdin).await,
+                UsersCommand::Delete { user, yes } => admin::delete_user(&ctx, &user, yes).await,
+            },
+            Command::Admin(AdminCommand::Tokens(command)) => match command {
+                AdminTokensCommand::List {
+                    user,
+                    status,
+                    limit,
+                } => {
+                    let status = status
+                        .and_then(|s| s.to_possible_value())
+                        .map(|v| v.get_name().to_owned());
+                    admin::list_tokens(&ctx, user, status, limit).await
+                }
+                AdminTokensCommand::Revoke { id } => admin::revoke_token(&ctx, &id).await,
+            },
+            Command::Admin(AdminCommand::Audit {
+                action,
+                actor,
+                limit,
+            }) => admin::audit(&ctx, action, actor, limit).await,
         }
-    };
-    let result = runtime.block_on(async {
-        let client = da_client::Client::new(server)?;
-        client.health().await
-    });
-    match result {
-        Ok(health) => {
-            println!("{server}: {}", health.status);
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("da: {err}");
-            ExitCode::FAILURE
-        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

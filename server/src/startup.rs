@@ -123,6 +123,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             public_url: config.public_url.clone(),
             rate_limits: config.rate_limits,
             pat_max_days: config.pat_max_days,
+            cli_dist_dir: Some(config.cli_dist_dir.clone()),
         },
         mailer,
     );

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod distribution;
 pub mod error;
 pub mod jwt;
 pub mod links;

@@ -28,6 +28,8 @@ pub struct ServicesConfig {
     pub rate_limits: RateLimitConfig,
     /// Admin cap on personal access token lifetime, in days (`DA_PAT_MAX_DAYS`).
     pub pat_max_days: Option<i64>,
+    /// Where the `da` binary to distribute lives (`DA_CLI_DIST_DIR`); `None` ships none.
+    pub cli_dist_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ServicesConfig {
@@ -43,6 +45,7 @@ impl std::fmt::Debug for ServicesConfig {
             .field("public_url", &self.public_url)
             .field("rate_limits", &self.rate_limits)
             .field("pat_max_days", &self.pat_max_days)
+            .field("cli_dist_dir", &self.cli_dist_dir)
             .finish()
     }
 }
@@ -73,6 +76,7 @@ pub(crate) struct Inner {
     pub mailer: Option<Arc<dyn Mailer>>,
     pub ip_limits: IpLimits,
     pub backoff: AccountBackoff,
+    pub cli_checksum: crate::distribution::ChecksumCache,
 }
 
 impl Services {
@@ -94,6 +98,7 @@ impl Services {
                 token_activity: ActivityLog::default(),
                 mailer,
                 backoff: AccountBackoff::default(),
+                cli_checksum: Default::default(),
             }),
         }
     }

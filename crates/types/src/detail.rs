@@ -32,6 +32,8 @@ pub const TOKEN_DAYS_NOT_POSITIVE: &str = "expires_in_days must be a positive in
 pub const TOKEN_DAYS_TOO_MANY: &str = "expires_in_days must not exceed 3650 (10 years)";
 pub const TOKEN_TTL_RANGE: &str = "ttl_seconds must be between 1 and 315360000";
 pub const TOKEN_ROLE_TOO_HIGH: &str = "Token role cannot exceed your own role";
+pub const CLI_NOT_FOUND: &str = "CLI binary not found on this server";
+pub const BAD_SERVER_URL: &str = "Unexpected server URL format";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
 /// Why a login form failed, as a short code that travels in the `/login?error=` query.

@@ -4,6 +4,7 @@
 //! (email and password shape, safe redirect targets). No I/O, no HTTP framework, no storage.
 
 pub mod accounts;
+pub mod cli;
 pub mod cookie;
 pub mod detail;
 pub mod dto;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod validation;
 
 pub use accounts::*;
+pub use cli::{CliRelease, InstallInfo};
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use redirect::safe_next;

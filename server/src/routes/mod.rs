@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod browser;
+pub mod cli;
 pub mod health;
 pub mod me;
 pub mod tokens;
@@ -50,6 +51,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/tokens/{id}", get(tokens::get).delete(tokens::revoke))
         .route("/auth/admin/tokens", get(tokens::admin_list))
         .route("/auth/admin/tokens/{id}", delete(tokens::admin_revoke))
+        .route("/cli/latest", get(cli::latest))
+        .route("/cli/download", get(cli::download))
+        .route("/cli/install.sh", get(cli::install_script))
         .route("/login", post(browser::login_form))
         .route("/logout", post(browser::logout_form))
 }

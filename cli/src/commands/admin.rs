@@ -1,0 +1,383 @@
+//! `da admin users|tokens|audit`: thin translations of the admin REST routes.
+//!
+//! A `USER` argument is an id or an email; emails are looked up exactly
+//! (`GET /api/users?email=`).
+
+use crate::commands::auth::last_used;
+use crate::context::{Context, Session};
+use crate::error::CliError;
+use crate::output::{Table, date, maybe_relative, print_json};
+use crate::prompt;
+use da_types::{AuditParams, CreateUserRequest, TokenListParams, UpdateUserRequest, User, UserListParams};
+
+/// The API's largest page.
+const PAGE: u32 = 1000;
+
+async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
+    let key = key.trim();
+    if let Ok(id) = key.parse::<uuid::Uuid>() {
+        return session.client.user(id).await.map_err(|e| session.explain(e));
+    }
+    if !key.contains('@') {
+        return Err(CliError::usage(format!(
+            "{key:?} is neither a user id nor an email"
+        )));
+    }
+    let params = UserListParams {
+        email: Some(key.to_owned()),
+        limit: Some("1".into()),
+        ..Default::default()
+    };
+    let (users, _) = session
+        .client
+        .list_users(&params)
+        .await
+        .map_err(|e| session.explain(e))?;
+    users
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::not_found(format!("no user with the email {key}")))
+}
+
+pub async fn list_users(
+    ctx: &Context,
+    search: Option<String>,
+    role: Option<String>,
+    inactive: bool,
+    limit: u32,
+) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let mut params = UserListParams {
+        q: search,
+        role,
+        active: inactive.then(|| "false".to_owned()),
+        ..Default::default()
+    };
+    let mut users = Vec::new();
+    let mut total = 0;
+    while (users.len() as u64) < u64::from(limit) {
+        let want = (limit - users.len() as u32).min(PAGE);
+        params.limit = Some(want.to_string());
+        params.offset = Some(users.len().to_string());
+        let (page, count) = session
+            .client
+            .list_users(&params)
+            .await
+            .map_err(|e| session.explain(e))?;
+        total = count;
+        let done = (page.len() as u32) < want;
+        users.extend(page);
+        if done {
+            break;
+        }
+    }
+    if ctx.json {
+        return print_json(&users);
+    }
+    let mut table = Table::new(&["ID", "EMAIL", "NAME", "ROLE", "STATUS", "LAST LOGIN"]);
+    for user in &users {
+        table.row(vec![
+            user.id.to_string(),
+            user.email.clone(),
+            user.name.clone(),
+            user.role.to_string(),
+            if user.active { "active" } else { "inactive" }.to_owned(),
+            maybe_relative(user.last_login_at, "never"),
+        ]);
+    }
+    table.print("No users match.");
+    if total > users.len() as u64 {
+        eprintln!(
+            "Showing {} of {total} users; use --limit or --search for more.",
+            users.len()
+        );
+    }
+    Ok(())
+}
+
+pub async fn add_user(
+    ctx: &Context,
+    email: String,
+    name: Option<String>,
+    role: Option<String>,
+    invite: bool,
+    password_stdin: bool,
+) -> Result<(), CliError> {
+    let password = if password_stdin {
+        Some(prompt::read_stdin("password")?)
+    } else {
+        None
+    };
+    let session = ctx.session()?;
+    let request = CreateUserRequest {
+        email,
+        name,
+        role,
+        password,
+        send_invite: invite,
+    };
+    let created = session
+        .client
+        .create_user(&request)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&created);
+    }
+    println!("Created {} ({}).", created.user.email, created.user.role);
+    if created.invite_email_sent == Some(true) {
+        println!("An invitation with a setup link was emailed to them.");
+    }
+    if let Some(url) = &created.invite_url {
+        println!("Setup link (valid 7 days, hand it over privately):\n  {url}");
+    }
+    Ok(())
+}
+
+pub async fn set_role(ctx: &Context, key: &str, role: String) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user = resolve_user(&session, key).await?;
+    let request = UpdateUserRequest {
+        role: Some(role),
+        ..Default::default()
+    };
+    let user = session
+        .client
+        .update_user(user.id, &request)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&user);
+    }
+    println!("{} is now {}.", user.email, user.role);
+    Ok(())
+}
+
+pub async fn set_active(ctx: &Context, key: &str, active: bool) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user = resolve_user(&session, key).await?;
+    let result = if active {
+        session.client.activate_user(user.id).await
+    } else {
+        session.client.deactivate_user(user.id).await
+    };
+    let user = result.map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&user);
+    }
+    if active {
+        println!("Activated {}.", user.email);
+    } else {
+        println!(
+            "Deactivated {}: their sessions and tokens stopped working.",
+            user.email
+        );
+    }
+    Ok(())
+}
+
+pub async fn reset_password(ctx: &Context, key: &str) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user = resolve_user(&session, key).await?;
+    let link = session
+        .client
+        .issue_reset_link(user.id)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&link);
+    }
+    if link.email_sent {
+        println!("A reset link was emailed to {}.", user.email);
+    }
+    println!(
+        "Reset link for {} (single use, hand it over privately):\n  {}",
+        user.email, link.reset_url
+    );
+    Ok(())
+}
+
+pub async fn set_password(ctx: &Context, key: &str, password_stdin: bool) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user = resolve_user(&session, key).await?;
+    let password = if password_stdin {
+        prompt::read_stdin("password")?
+    } else {
+        prompt::new_password(&format!("New password for {}: ", user.email))?
+    };
+    session
+        .client
+        .set_user_password(user.id, &password)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&serde_json::json!({ "id": user.id, "email": user.email }));
+    }
+    println!("Password set for {}; their sessions were signed out.", user.email);
+    Ok(())
+}
+
+pub async fn delete_user(ctx: &Context, key: &str, yes: bool) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user = resolve_user(&session, key).await?;
+    if !yes {
+        if !prompt::stdin_is_terminal() {
+            return Err(CliError::usage(format!(
+                "refusing to delete {} without confirmation: pass --yes",
+                user.email
+            )));
+        }
+        let question = format!(
+            "Delete {} ({})? Their sessions and tokens are revoked; the audit log keeps their actions.",
+            user.email, user.role
+        );
+        if !prompt::confirm(&question)? {
+            return Err(CliError::failure("not deleted"));
+        }
+    }
+    session
+        .client
+        .delete_user(user.id)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&serde_json::json!({ "deleted": user.id, "email": user.email }));
+    }
+    println!("Deleted {}.", user.email);
+    Ok(())
+}
+
+pub async fn list_tokens(
+    ctx: &Context,
+    owner: Option<String>,
+    status: Option<String>,
+    limit: u32,
+) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let user_id = match owner {
+        Some(key) => Some(resolve_user(&session, &key).await?.id.to_string()),
+        None => None,
+    };
+    let mut params = TokenListParams {
+        user_id,
+        status,
+        ..Default::default()
+    };
+    let mut tokens = Vec::new();
+    let mut total = 0;
+    while (tokens.len() as u64) < u64::from(limit) {
+        let want = (limit - tokens.len() as u32).min(PAGE);
+        params.limit = Some(want.to_string());
+        params.offset = Some(tokens.len().to_string());
+        let (page, count) = session
+            .client
+            .all_tokens(&params)
+            .await
+            .map_err(|e| session.explain(e))?;
+        total = count;
+        let done = (page.len() as u32) < want;
+        tokens.extend(page);
+        if done {
+            break;
+        }
+    }
+    if ctx.json {
+        return print_json(&tokens);
+    }
+    let mut table = Table::new(&[
+        "ID", "OWNER", "NAME", "PREFIX", "STATUS", "EXPIRES", "LAST USED",
+    ]);
+    for token in &tokens {
+        table.row(vec![
+            token.item.id.to_string(),
+            token
+                .user_email
+                .clone()
+                .unwrap_or_else(|| format!("(deleted {})", token.user_id)),
+            token.item.name.clone(),
+            token.item.prefix.clone(),
+            token.item.status.as_str().to_owned(),
+            maybe_relative(token.item.expires_at, "never"),
+            last_used(&token.item),
+        ]);
+    }
+    table.print("No tokens match.");
+    if total > tokens.len() as u64 {
+        eprintln!("Showing {} of {total} tokens; use --limit for more.", tokens.len());
+    }
+    Ok(())
+}
+
+pub async fn revoke_token(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let id: uuid::Uuid = id
+        .trim()
+        .parse()
+        .map_err(|_| CliError::usage(format!("{id:?} is not a token id (see `da admin tokens list`)")))?;
+    let session = ctx.session()?;
+    session
+        .client
+        .admin_revoke_token(id)
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        return print_json(&serde_json::json!({ "revoked": id }));
+    }
+    println!("Revoked token {id}.");
+    Ok(())
+}
+
+/// The server's largest audit page.
+const AUDIT_PAGE: u32 = 500;
+
+pub async fn audit(
+    ctx: &Context,
+    action: Option<String>,
+    actor: Option<String>,
+    limit: u32,
+) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let actor_id = match actor {
+        Some(key) => Some(resolve_user(&session, &key).await?.id.to_string()),
+        None => None,
+    };
+    let mut params = AuditParams {
+        action_prefix: action,
+        actor_id,
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    while (rows.len() as u64) < u64::from(limit) {
+        params.limit = Some((limit - rows.len() as u32).min(AUDIT_PAGE).to_string());
+        let page = session
+            .client
+            .audit(&params)
+            .await
+            .map_err(|e| session.explain(e))?;
+        rows.extend(page.rows);
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    if ctx.json {
+        return print_json(&rows);
+    }
+    let mut table = Table::new(&["AT", "ACTOR", "ACTION", "RESOURCE", "IP", "DETAILS"]);
+    for row in &rows {
+        let details = match &row.params {
+            serde_json::Value::Object(map) if map.is_empty() => String::new(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        table.row(vec![
+            date(row.at),
+            row.actor_email.clone().unwrap_or_else(|| "-".into()),
+            row.action.clone(),
+            row.resource.clone().unwrap_or_else(|| "-".into()),
+            row.ip.clone().unwrap_or_else(|| "-".into()),
+            details,
+        ]);
+    }
+    table.print("No audit rows match.");
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! One module per command group; each function is one command: resolve, call, print.
+
+pub mod admin;
+pub mod auth;
+pub mod config;

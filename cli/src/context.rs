@@ -1,0 +1,144 @@
+//! Which server and which credential a command uses, and why.
+//!
+//! Server: `--server` > `DA_SERVER` > `config.toml`. Credential: `--token` > `DA_TOKEN` > the
+//! one stored for that server in `credentials.toml`.
+
+use crate::error::CliError;
+use crate::settings::{Config, CredentialKind, Credentials, Paths, normalize_server};
+use da_client::{Client, ClientError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerSource {
+    Flag,
+    Env,
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    Flag,
+    Env,
+    Stored(CredentialKind),
+}
+
+impl CredentialSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialSource::Flag => "--token",
+            CredentialSource::Env => "DA_TOKEN",
+            CredentialSource::Stored(_) => "stored credential",
+        }
+    }
+}
+
+/// A command's view of the world: flags, environment and the config directory.
+pub struct Context {
+    pub paths: Paths,
+    pub json: bool,
+    server_flag: Option<String>,
+    token_flag: Option<String>,
+}
+
+/// An API client for the resolved server, with the credential it carries.
+pub struct Session {
+    pub server: String,
+    pub client: Client,
+    pub source: CredentialSource,
+}
+
+impl Context {
+    pub fn new(
+        server_flag: Option<String>,
+        token_flag: Option<String>,
+        json: bool,
+    ) -> Result<Context, CliError> {
+        Ok(Context {
+            paths: Paths::from_env()?,
+            json,
+            server_flag,
+            token_flag,
+        })
+    }
+
+    pub fn token_flag(&self) -> Option<&str> {
+        self.token_flag.as_deref()
+    }
+
+    /// The server URL and where it came from.
+    pub fn server(&self) -> Result<(String, ServerSource), CliError> {
+        if let Some(url) = &self.server_flag {
+            return Ok((normalize_server(url)?, ServerSource::Flag));
+        }
+        if let Some(url) = env_value("DA_SERVER") {
+            return Ok((normalize_server(&url)?, ServerSource::Env));
+        }
+        if let Some(url) = Config::load(&self.paths)?.server() {
+            return Ok((normalize_server(url)?, ServerSource::Config));
+        }
+        Err(CliError::usage("no server configured").with_hint(
+            "run `da login --server URL`, `da config set server URL`, or set DA_SERVER",
+        ))
+    }
+
+    /// An unauthenticated client for `server`.
+    pub fn anonymous(&self, server: &str) -> Result<Client, CliError> {
+        Client::new(server).map_err(|e| CliError::from_client(e, server))
+    }
+
+    /// A client carrying the caller's credential; "not logged in" when there is none.
+    pub fn session(&self) -> Result<Session, CliError> {
+        let (server, _) = self.server()?;
+        let client = self.anonymous(&server)?;
+        let stored = Credentials::load(&self.paths)?.get(&server).cloned();
+        let (token, source) = if let Some(token) = &self.token_flag {
+            (token.clone(), CredentialSource::Flag)
+        } else if let Some(token) = env_value("DA_TOKEN") {
+            if stored.is_some() {
+                eprintln!(
+                    "da: note: DA_TOKEN is set; it is used instead of the credential stored for {server}"
+                );
+            }
+            (token, CredentialSource::Env)
+        } else if let Some(stored) = stored {
+            (stored.token, CredentialSource::Stored(stored.kind))
+        } else {
+            return Err(CliError::auth(format!("not logged in to {server}"))
+                .with_hint("run `da login`, or set DA_TOKEN to a personal access token"));
+        };
+        Ok(Session {
+            client: client.with_token(token.trim()),
+            server,
+            source,
+        })
+    }
+}
+
+impl Session {
+    /// A refusal with the next step for this kind of credential.
+    pub fn explain(&self, err: ClientError) -> CliError {
+        let error = CliError::from_client(err, &self.server);
+        if error.status != Some(401) {
+            return error;
+        }
+        let hint = match self.source {
+            CredentialSource::Stored(CredentialKind::Session) => {
+                "your stored session no longer works: run `da login` to sign in again".to_owned()
+            }
+            CredentialSource::Stored(CredentialKind::Pat) => format!(
+                "the stored token no longer works: create a new one ({}/tokens) and run `da auth import-token`, or run `da login`",
+                self.server
+            ),
+            source => format!(
+                "the token from {} no longer works: create a new one ({}/tokens or `da auth token create`) and update it",
+                source.describe(),
+                self.server
+            ),
+        };
+        error.with_hint(hint)
+    }
+}
+
+/// An environment variable, when set and not blank.
+pub fn env_value(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}

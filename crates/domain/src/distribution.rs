@@ -1,0 +1,201 @@
+//! The `da` CLI this server hands out (`API.md` §8): which binary, its checksum, and the install
+//! script with this server's URL baked in. The REST routes and the `/install` page both read it
+//! from here, so they never disagree.
+
+use crate::{ClientInfo, Error, Services};
+use da_types::{CliRelease, InstallInfo, detail};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// The file name of the CLI in `DA_CLI_DIST_DIR`, and the one it is downloaded under.
+pub const CLI_FILENAME: &str = "da";
+pub const DOWNLOAD_PATH: &str = "/cli/download";
+const INSTALL_TEMPLATE: &str = include_str!("install.sh");
+
+/// The binary's checksum, remembered until the file changes (hashing ~10 MB costs ~30 ms).
+#[derive(Default)]
+pub(crate) struct ChecksumCache {
+    entry: Mutex<Option<(Fingerprint, String)>>,
+}
+
+/// Size and modification time: a replaced binary has a new one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Fingerprint {
+    fn of(path: &Path) -> Option<Fingerprint> {
+        let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        Some(Fingerprint {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+impl Services {
+    /// The CLI binary's path, when this server has one to hand out.
+    pub fn cli_binary(&self) -> Option<PathBuf> {
+        let path = self
+            .inner
+            .config
+            .cli_dist_dir
+            .as_deref()?
+            .join(CLI_FILENAME);
+        path.is_file().then_some(path)
+    }
+
+    /// `GET /cli/latest`: version, file name, download path and SHA-256; all `None` without a
+    /// binary.
+    pub async fn cli_release(&self) -> Result<CliRelease, Error> {
+        let Some(path) = self.cli_binary() else {
+            return Ok(CliRelease::default());
+        };
+        let services = self.clone();
+        let sha256 = tokio::task::spawn_blocking(move || services.checksum(&path))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(match sha256 {
+            Some(sha256) => CliRelease {
+                // The CLI is built from the same workspace as the server, at the same version.
+                version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+                filename: Some(CLI_FILENAME.to_owned()),
+                download_url_path: Some(DOWNLOAD_PATH.to_owned()),
+                sha256: Some(sha256),
+            },
+            None => CliRelease::default(),
+        })
+    }
+
+    fn checksum(&self, path: &Path) -> Option<String> {
+        let cache = &self.inner.cli_checksum;
+        let fingerprint = Fingerprint::of(path)?;
+        if let Some((seen, sum)) = &*cache.entry.lock().unwrap_or_else(|e| e.into_inner())
+            && *seen == fingerprint
+        {
+            return Some(sum.clone());
+        }
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher).ok()?;
+        let sum = hex::encode(hasher.finalize());
+        *cache.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((fingerprint, sum.clone()));
+        Some(sum)
+    }
+
+    /// This server's URL as clients should use it: `DA_PUBLIC_URL`, else the origin the request
+    /// was addressed to. It ends up inside a shell script, so anything outside the shape of
+    /// `API.md` §8 is refused.
+    pub fn install_server_url(&self, client: &ClientInfo) -> Result<String, Error> {
+        let url = self
+            .inner
+            .config
+            .public_url
+            .as_deref()
+            .or(client.origin.as_deref())
+            .map(|url| url.trim_end_matches('/'))
+            .filter(|url| is_safe_server_url(url))
+            .ok_or_else(|| Error::invalid(detail::BAD_SERVER_URL))?;
+        Ok(url.to_owned())
+    }
+
+    /// `GET /cli/install.sh`.
+    pub fn install_script(&self, client: &ClientInfo) -> Result<String, Error> {
+        let url = self.install_server_url(client)?;
+        Ok(render_install_script(&url))
+    }
+
+    /// What the `/install` page shows.
+    pub async fn install_info(&self, client: &ClientInfo) -> Result<InstallInfo, Error> {
+        Ok(InstallInfo {
+            server_url: self.install_server_url(client).ok(),
+            cli: self.cli_release().await?,
+        })
+    }
+}
+
+/// `^https?://[A-Za-z0-9._\-\[\]:]+(/[A-Za-z0-9._\-/]*)?$`, without a regex engine.
+pub fn is_safe_server_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, ""),
+    };
+    let authority_ok = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-[]:".contains(&b));
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
+    authority_ok && path_ok
+}
+
+/// `'…'` for a POSIX shell: safe for any text.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+fn render_install_script(server_url: &str) -> String {
+    INSTALL_TEMPLATE
+        .replace("@SERVER_URL_QUOTED@", &shell_quote(server_url))
+        .replace("@SERVER_URL@", server_url)
+        .replace("@OS@", std::env::consts::OS)
+        .replace("@ARCH@", std::env::consts::ARCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_follow_the_contract_shape() {
+        for good in [
+            "http://127.0.0.1:8000",
+            "https://da.example.com",
+            "https://da.example.com/base/path",
+            "http://[::1]:8000",
+            "https://da-1.internal_x/",
+        ] {
+            assert!(is_safe_server_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "ftp://x",
+            "http://",
+            "http://x$(id)",
+            "http://x;rm -rf ~",
+            "http://x\nid",
+            "http://x`id`",
+            "http://x/a b",
+            "http://x/'",
+            "http://x/?q=1",
+            "HTTP://x",
+            "http://user@x",
+        ] {
+            assert!(!is_safe_server_url(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
+
+    #[test]
+    fn the_script_has_the_url_and_no_placeholders() {
+        let script = render_install_script("https://da.example.com");
+        assert!(script.starts_with("#!/bin/sh"));
+        assert!(script.contains("server='https://da.example.com'"));
+        assert!(!script.contains('@'), "a placeholder is left");
+    }
+}

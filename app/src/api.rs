@@ -428,7 +428,12 @@ pub async fn signed_in_user() -> Result<Option<MeResponse>, UiError> {
     use crate::server;
     let ctx = server::context()?;
     match server::signed_in() {
-        Some(caller) => ctx.services.me(&caller).await.map(Some).map_err(server::fail),
+        Some(caller) => ctx
+            .services
+            .me(&caller)
+            .await
+            .map(Some)
+            .map_err(server::fail),
         None => Ok(None),
     }
 }

@@ -26,7 +26,7 @@ impl CredentialSource {
         match self {
             CredentialSource::Flag => "--token",
             CredentialSource::Env => "DA_TOKEN",
-            CredentialSource::Stored(_) => "stored credential",
+            CredentialSource::Stored(_) => "saved in credentials.toml",
         }
     }
 }
@@ -75,9 +75,8 @@ impl Context {
         if let Some(url) = Config::load(&self.paths)?.server() {
             return Ok((normalize_server(url)?, ServerSource::Config));
         }
-        Err(CliError::usage("no server configured").with_hint(
-            "run `da login --server URL`, `da config set server URL`, or set DA_SERVER",
-        ))
+        Err(CliError::usage("no server configured")
+            .with_hint("run `da login --server URL`, `da config set server URL`, or set DA_SERVER"))
     }
 
     /// An unauthenticated client for `server`.

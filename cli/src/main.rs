@@ -3,10 +3,11 @@
 //!
 //! Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication/authorisation, 4 not found.
 
+#[macro_use]
+mod output;
 mod commands;
 mod context;
 mod error;
-mod output;
 mod prompt;
 mod settings;
 
@@ -104,7 +105,7 @@ enum TokenCommand {
     /// Revoke one of your tokens by id, prefix or name
     Revoke {
         #[arg(value_name = "ID|PREFIX|NAME")]
-        token: String,
+        key: String,
     },
 }
 
@@ -254,7 +255,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
     runtime.block_on(async move {
         match cli.command {
             Command::Completions { shell } => {
-                clap_complete::generate(shell, &mut Cli::command(), "da", &mut std::io::stdout());
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "da", &mut script);
+                output::emit(&String::from_utf8_lossy(&script));
                 Ok(())
             }
             Command::Config(ConfigCommand::Get { .. }) => config::get_server(&ctx),
@@ -272,7 +275,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     raw,
                 } => auth::create_token(&ctx, name, ttl, role, raw).await,
                 TokenCommand::List => auth::list_tokens(&ctx).await,
-                TokenCommand::Revoke { token } => auth::revoke_token(&ctx, &token).await,
+                TokenCommand::Revoke { key } => auth::revoke_token(&ctx, &key).await,
             },
             Command::Admin(AdminCommand::Users(command)) => match command {
                 UsersCommand::List {

@@ -4,11 +4,35 @@ use crate::error::CliError;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+/// Writes to stdout. A closed pipe (`da … | head`) ends the program quietly, as for any Unix
+/// filter, instead of the panic `print!` would give.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("da: cannot write the output: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::output::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 /// Pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -64,7 +88,7 @@ impl Table {
         if self.rows.is_empty() {
             eprintln!("{empty}");
         } else {
-            print!("{}", self.render());
+            emit(&self.render());
         }
     }
 }
@@ -125,7 +149,10 @@ mod tests {
     fn relative_times_read_naturally() {
         let now = Utc::now();
         assert_eq!(relative_to(now, now), "just now");
-        assert_eq!(relative_to(now - Duration::minutes(5), now), "5 minutes ago");
+        assert_eq!(
+            relative_to(now - Duration::minutes(5), now),
+            "5 minutes ago"
+        );
         assert_eq!(relative_to(now + Duration::hours(1), now), "in 60 minutes");
         assert_eq!(relative_to(now + Duration::hours(3), now), "in 3 hours");
         assert_eq!(relative_to(now + Duration::days(90), now), "in 3 months");

@@ -39,7 +39,9 @@ pub fn new_password(question: &str) -> Result<String, CliError> {
     let first = secret(question, "--password-stdin")?;
     let second = secret("Repeat it: ", "--password-stdin")?;
     if first != second {
-        return Err(CliError::failure("the two passwords differ; nothing was changed"));
+        return Err(CliError::failure(
+            "the two passwords differ; nothing was changed",
+        ));
     }
     Ok(first)
 }

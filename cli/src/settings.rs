@@ -129,9 +129,7 @@ pub struct Credentials {
 impl Credentials {
     pub fn load(paths: &Paths) -> Result<Credentials, CliError> {
         match read_optional(&paths.credentials_file())? {
-            Some(text) => {
-                toml::from_str(&text).map_err(|e| bad_file(&paths.credentials_file(), e))
-            }
+            Some(text) => toml::from_str(&text).map_err(|e| bad_file(&paths.credentials_file(), e)),
             None => Ok(Credentials::default()),
         }
     }
@@ -162,9 +160,7 @@ pub fn normalize_server(url: &str) -> Result<String, CliError> {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     match rest {
-        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => {
-            Ok(url.to_owned())
-        }
+        Some(rest) if !rest.is_empty() && !rest.contains(char::is_whitespace) => Ok(url.to_owned()),
         _ => Err(CliError::usage(format!(
             "invalid server URL {url:?}: expected http://host[:port] or https://host[:port]"
         ))),

@@ -3,7 +3,9 @@
 mod audit;
 mod auth;
 mod bad_input;
+mod cli;
 mod health;
+mod install;
 mod pages;
 mod passwords;
 mod rate_limits;

@@ -1,6 +1,7 @@
 //! The black-box test harness: starts the real `da-server` binary on a free loopback port with
 //! a fresh data dir, and hands out HTTP clients for it. Every integration test builds on this.
 
+pub mod cli;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

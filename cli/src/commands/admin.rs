@@ -8,7 +8,9 @@ use crate::context::{Context, Session};
 use crate::error::CliError;
 use crate::output::{Table, date, maybe_relative, print_json};
 use crate::prompt;
-use da_types::{AuditParams, CreateUserRequest, TokenListParams, UpdateUserRequest, User, UserListParams};
+use da_types::{
+    AuditParams, CreateUserRequest, TokenListParams, UpdateUserRequest, User, UserListParams,
+};
 
 /// The API's largest page.
 const PAGE: u32 = 1000;
@@ -16,7 +18,11 @@ const PAGE: u32 = 1000;
 async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
     let key = key.trim();
     if let Ok(id) = key.parse::<uuid::Uuid>() {
-        return session.client.user(id).await.map_err(|e| session.explain(e));
+        return session
+            .client
+            .user(id)
+            .await
+            .map_err(|e| session.explain(e));
     }
     if !key.contains('@') {
         return Err(CliError::usage(format!(
@@ -124,12 +130,12 @@ pub async fn add_user(
     if ctx.json {
         return print_json(&created);
     }
-    println!("Created {} ({}).", created.user.email, created.user.role);
+    outln!("Created {} ({}).", created.user.email, created.user.role);
     if created.invite_email_sent == Some(true) {
-        println!("An invitation with a setup link was emailed to them.");
+        outln!("An invitation with a setup link was emailed to them.");
     }
     if let Some(url) = &created.invite_url {
-        println!("Setup link (valid 7 days, hand it over privately):\n  {url}");
+        outln!("Setup link (valid 7 days, hand it over privately):\n  {url}");
     }
     Ok(())
 }
@@ -149,7 +155,7 @@ pub async fn set_role(ctx: &Context, key: &str, role: String) -> Result<(), CliE
     if ctx.json {
         return print_json(&user);
     }
-    println!("{} is now {}.", user.email, user.role);
+    outln!("{} is now {}.", user.email, user.role);
     Ok(())
 }
 
@@ -166,9 +172,9 @@ pub async fn set_active(ctx: &Context, key: &str, active: bool) -> Result<(), Cl
         return print_json(&user);
     }
     if active {
-        println!("Activated {}.", user.email);
+        outln!("Activated {}.", user.email);
     } else {
-        println!(
+        outln!(
             "Deactivated {}: their sessions and tokens stopped working.",
             user.email
         );
@@ -188,11 +194,12 @@ pub async fn reset_password(ctx: &Context, key: &str) -> Result<(), CliError> {
         return print_json(&link);
     }
     if link.email_sent {
-        println!("A reset link was emailed to {}.", user.email);
+        outln!("A reset link was emailed to {}.", user.email);
     }
-    println!(
+    outln!(
         "Reset link for {} (single use, hand it over privately):\n  {}",
-        user.email, link.reset_url
+        user.email,
+        link.reset_url
     );
     Ok(())
 }
@@ -213,7 +220,10 @@ pub async fn set_password(ctx: &Context, key: &str, password_stdin: bool) -> Res
     if ctx.json {
         return print_json(&serde_json::json!({ "id": user.id, "email": user.email }));
     }
-    println!("Password set for {}; their sessions were signed out.", user.email);
+    outln!(
+        "Password set for {}; their sessions were signed out.",
+        user.email
+    );
     Ok(())
 }
 
@@ -243,7 +253,7 @@ pub async fn delete_user(ctx: &Context, key: &str, yes: bool) -> Result<(), CliE
     if ctx.json {
         return print_json(&serde_json::json!({ "deleted": user.id, "email": user.email }));
     }
-    println!("Deleted {}.", user.email);
+    outln!("Deleted {}.", user.email);
     Ok(())
 }
 
@@ -285,7 +295,13 @@ pub async fn list_tokens(
         return print_json(&tokens);
     }
     let mut table = Table::new(&[
-        "ID", "OWNER", "NAME", "PREFIX", "STATUS", "EXPIRES", "LAST USED",
+        "ID",
+        "OWNER",
+        "NAME",
+        "PREFIX",
+        "STATUS",
+        "EXPIRES",
+        "LAST USED",
     ]);
     for token in &tokens {
         table.row(vec![
@@ -303,16 +319,20 @@ pub async fn list_tokens(
     }
     table.print("No tokens match.");
     if total > tokens.len() as u64 {
-        eprintln!("Showing {} of {total} tokens; use --limit for more.", tokens.len());
+        eprintln!(
+            "Showing {} of {total} tokens; use --limit for more.",
+            tokens.len()
+        );
     }
     Ok(())
 }
 
 pub async fn revoke_token(ctx: &Context, id: &str) -> Result<(), CliError> {
-    let id: uuid::Uuid = id
-        .trim()
-        .parse()
-        .map_err(|_| CliError::usage(format!("{id:?} is not a token id (see `da admin tokens list`)")))?;
+    let id: uuid::Uuid = id.trim().parse().map_err(|_| {
+        CliError::usage(format!(
+            "{id:?} is not a token id (see `da admin tokens list`)"
+        ))
+    })?;
     let session = ctx.session()?;
     session
         .client
@@ -322,7 +342,7 @@ pub async fn revoke_token(ctx: &Context, id: &str) -> Result<(), CliError> {
     if ctx.json {
         return print_json(&serde_json::json!({ "revoked": id }));
     }
-    println!("Revoked token {id}.");
+    outln!("Revoked token {id}.");
     Ok(())
 }
 

@@ -19,7 +19,7 @@ pub async fn health(ctx: &Context) -> Result<(), CliError> {
     if ctx.json {
         return print_json(&health);
     }
-    println!("{server}: {}", health.status);
+    outln!("{server}: {}", health.status);
     Ok(())
 }
 
@@ -62,7 +62,9 @@ pub async fn login(
         config.save(&ctx.paths)?;
     }
     if env_value("DA_TOKEN").is_some() {
-        eprintln!("da: note: DA_TOKEN is set and takes precedence over this login until you unset it");
+        eprintln!(
+            "da: note: DA_TOKEN is set and takes precedence over this login until you unset it"
+        );
     }
     if ctx.json {
         return print_json(&serde_json::json!({
@@ -72,10 +74,7 @@ pub async fn login(
             "expires_at": token.expires_at,
         }));
     }
-    println!(
-        "Logged in to {server} as {} ({})",
-        token.email, token.role
-    );
+    outln!("Logged in to {server} as {} ({})", token.email, token.role);
     Ok(())
 }
 
@@ -129,11 +128,7 @@ struct WhoamiCredential {
 
 pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
     let session = ctx.session()?;
-    let me = session
-        .client
-        .me()
-        .await
-        .map_err(|e| session.explain(e))?;
+    let me = session.client.me().await.map_err(|e| session.explain(e))?;
     let kind = CredentialKind::from_api(me.credential.kind);
     let source = match session.source {
         CredentialSource::Flag => "flag",
@@ -181,7 +176,7 @@ pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
             |at| format!("{} ({})", date(at), relative(at)),
         ),
     ]);
-    print!("{}", table.render().trim_start());
+    crate::output::emit(table.render().trim_start());
     Ok(())
 }
 
@@ -229,11 +224,11 @@ pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
             "expires_at": me.credential.expires_at,
         }));
     }
-    let expiry = me
-        .credential
-        .expires_at
-        .map_or_else(|| "never expires".to_owned(), |at| format!("expires {}", date(at)));
-    println!(
+    let expiry = me.credential.expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |at| format!("expires {}", date(at)),
+    );
+    outln!(
         "Saved a {} for {} ({}) on {server}; it {expiry}",
         kind.describe(),
         me.email,
@@ -267,7 +262,10 @@ pub fn parse_ttl(raw: &str) -> Result<Ttl, String> {
     match unit {
         "" | "d" => Ok(Ttl::Days(count)),
         "w" => count.checked_mul(7).map(Ttl::Days).ok_or_else(overflow),
-        "h" => count.checked_mul(3600).map(Ttl::Seconds).ok_or_else(overflow),
+        "h" => count
+            .checked_mul(3600)
+            .map(Ttl::Seconds)
+            .ok_or_else(overflow),
         "m" => count.checked_mul(60).map(Ttl::Seconds).ok_or_else(overflow),
         _ => Err(format!("unknown unit in {raw:?}: use d, w, h, m or never")),
     }
@@ -299,28 +297,34 @@ pub async fn create_token(
         .await
         .map_err(|e| hint_session_only(session.explain(e)))?;
     if raw {
-        println!("{}", created.token);
+        outln!("{}", created.token);
         return Ok(());
     }
     if ctx.json {
         return print_json(&created);
     }
-    let expiry = created
-        .item
-        .expires_at
-        .map_or_else(|| "never expires".to_owned(), |at| format!("expires {}", date(at)));
-    println!(
-        "Created token \"{}\" ({}); it {expiry}.",
-        created.item.name, created.item.prefix
+    let expiry = created.item.expires_at.map_or_else(
+        || "never expires".to_owned(),
+        |at| format!("expires {}", date(at)),
     );
-    println!("Copy it now, it will not be shown again:\n\n  {}\n", created.token);
-    println!("For a shell or CI job:  export DA_TOKEN={}", created.token);
+    outln!(
+        "Created token \"{}\" ({}); it {expiry}.",
+        created.item.name,
+        created.item.prefix
+    );
+    outln!(
+        "Copy it now, it will not be shown again:\n\n  {}\n",
+        created.token
+    );
+    outln!("For a shell or CI job:  export DA_TOKEN={}", created.token);
     Ok(())
 }
 
 fn hint_session_only(error: CliError) -> CliError {
     if error.status == Some(403) && error.message == da_types::detail::SESSION_REQUIRED {
-        error.with_hint("tokens are created from a signed-in session: run `da login` first (or use the web UI)")
+        error.with_hint(
+            "tokens are created from a signed-in session: run `da login` first (or use the web UI)",
+        )
     } else {
         error
     }
@@ -332,13 +336,23 @@ pub async fn list_tokens(ctx: &Context) -> Result<(), CliError> {
     if ctx.json {
         return print_json(&tokens);
     }
-    let mut table = Table::new(&["ID", "NAME", "PREFIX", "ROLE", "STATUS", "EXPIRES", "LAST USED"]);
+    let mut table = Table::new(&[
+        "ID",
+        "NAME",
+        "PREFIX",
+        "ROLE",
+        "STATUS",
+        "EXPIRES",
+        "LAST USED",
+    ]);
     for token in &tokens {
         table.row(vec![
             token.id.to_string(),
             token.name.clone(),
             token.prefix.clone(),
-            token.role.map_or_else(|| "yours".to_owned(), |r| r.to_string()),
+            token
+                .role
+                .map_or_else(|| "yours".to_owned(), |r| r.to_string()),
             token.status.as_str().to_owned(),
             maybe_relative(token.expires_at, "never"),
             last_used(token),
@@ -357,7 +371,11 @@ pub fn last_used(token: &TokenItem) -> String {
 }
 
 async fn my_tokens(session: &Session) -> Result<Vec<TokenItem>, CliError> {
-    session.client.tokens().await.map_err(|e| session.explain(e))
+    session
+        .client
+        .tokens()
+        .await
+        .map_err(|e| session.explain(e))
 }
 
 pub async fn revoke_token(ctx: &Context, key: &str) -> Result<(), CliError> {
@@ -372,7 +390,7 @@ pub async fn revoke_token(ctx: &Context, key: &str) -> Result<(), CliError> {
     if ctx.json {
         return print_json(&serde_json::json!({ "revoked": token.id }));
     }
-    println!("Revoked token \"{}\" ({}).", token.name, token.prefix);
+    outln!("Revoked token \"{}\" ({}).", token.name, token.prefix);
     Ok(())
 }
 
@@ -399,13 +417,23 @@ fn pick_token<'a>(tokens: &'a [TokenItem], key: &str) -> Result<&'a TokenItem, C
         .collect();
     let candidates = if active.is_empty() { matches } else { active };
     match candidates.as_slice() {
-        [] => Err(CliError::not_found(format!("no token with the id, prefix or name {key:?}"))
-            .with_hint("`da auth token list` shows your tokens")),
+        [] => Err(
+            CliError::not_found(format!("no token with the id, prefix or name {key:?}"))
+                .with_hint("`da auth token list` shows your tokens"),
+        ),
         [one] => Ok(one),
         several => {
             let listing: Vec<String> = several
                 .iter()
-                .map(|t| format!("  {}  {}  {}  {}", t.id, t.prefix, t.name, t.status.as_str()))
+                .map(|t| {
+                    format!(
+                        "  {}  {}  {}  {}",
+                        t.id,
+                        t.prefix,
+                        t.name,
+                        t.status.as_str()
+                    )
+                })
                 .collect();
             Err(CliError {
                 exit: Exit::Usage,
@@ -467,7 +495,13 @@ mod tests {
         assert_eq!(pick_token(&tokens, &id).unwrap().prefix, "da_pat_ccccc");
         let ambiguous = pick_token(&tokens, "laptop").unwrap_err();
         assert_eq!(ambiguous.exit, Exit::Usage);
-        assert!(ambiguous.message.contains("da_pat_ccccc") && ambiguous.message.contains("da_pat_ddddd"));
-        assert_eq!(pick_token(&tokens, "nope").unwrap_err().exit, Exit::NotFound);
+        assert!(
+            ambiguous.message.contains("da_pat_ccccc")
+                && ambiguous.message.contains("da_pat_ddddd")
+        );
+        assert_eq!(
+            pick_token(&tokens, "nope").unwrap_err().exit,
+            Exit::NotFound
+        );
     }
 }

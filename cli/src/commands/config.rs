@@ -12,7 +12,7 @@ pub fn get_server(ctx: &Context) -> Result<(), CliError> {
     }
     match config.server() {
         Some(server) => {
-            println!("{server}");
+            outln!("{server}");
             Ok(())
         }
         None => Err(CliError::failure(format!(

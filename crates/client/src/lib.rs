@@ -42,6 +42,22 @@ impl ClientError {
     }
 }
 
+/// `error sending request: client error (Connect): tcp connect error: Connection refused` —
+/// reqwest's own message alone hides the cause a person needs.
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[derive(Clone)]
 pub struct Client {
     base_url: String,
@@ -97,7 +113,7 @@ impl Client {
         let response = builder
             .send()
             .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+            .map_err(|e| ClientError::Transport(cause_chain(&e)))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);

@@ -266,11 +266,14 @@ fn revoke_row(
     if exists == 0 {
         return Ok(false);
     }
-    tx.execute(
+    let changed = tx.execute(
         &format!("UPDATE {table} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
         params![ts(at), id.to_string()],
     )?;
-    insert_audit(&tx, audit)?;
+    // Revoking twice is answered like the first time, but only a real change is audited.
+    if changed > 0 {
+        insert_audit(&tx, audit)?;
+    }
     tx.commit()?;
     Ok(true)
 }

@@ -1,0 +1,727 @@
+//! The `da` binary against a real server: every command's output, exit code and files.
+
+use da_integration_tests::cli::Da;
+use da_integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
+
+/// A `da` logged in as the default admin.
+async fn admin_da(server: &TestServer) -> Da {
+    let da = Da::new();
+    da.login(&server.base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .ok();
+    da
+}
+
+fn is_pat(text: &str) -> bool {
+    text.len() == 45
+        && text.starts_with("da_pat_")
+        && text[7..].bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[tokio::test]
+async fn version_help_and_usage_errors_need_no_server() {
+    let da = Da::new();
+    let version = da.run(&["--version"]).await;
+    version.ok();
+    assert_eq!(
+        version.stdout.trim(),
+        format!("da {}", env!("CARGO_PKG_VERSION"))
+    );
+    da.run(&["--help"]).await.ok();
+    da.run(&[]).await.expect_code(2);
+    da.run(&["frobnicate"]).await.expect_code(2);
+    da.run(&["auth", "token", "create", "--name", "x", "--ttl", "3y"])
+        .await
+        .expect_code(2);
+    let no_server = da.run(&["auth", "whoami"]).await;
+    no_server.expect_code(2);
+    assert!(
+        no_server.stderr.contains("no server configured"),
+        "{no_server:?}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = da.run(&["completions", shell]).await;
+        out.ok();
+        assert!(out.stdout.contains("auth"), "{shell}");
+    }
+}
+
+#[tokio::test]
+async fn login_stores_a_private_session_and_whoami_reports_it() {
+    let server = TestServer::start().await;
+    let da = Da::new();
+    let out = da
+        .login(&server.base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+    out.ok();
+    assert_eq!(
+        out.stdout.trim(),
+        format!("Logged in to {} as {ADMIN_EMAIL} (admin)", server.base_url)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |name: &str| {
+            std::fs::metadata(da.config_dir().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("credentials.toml"), 0o600);
+        assert_eq!(mode("config.toml"), 0o600);
+        assert_eq!(mode(""), 0o700);
+    }
+    assert_eq!(
+        da.config()["server"].as_str(),
+        Some(server.base_url.as_str())
+    );
+    let stored = &da.credentials()[&server.base_url];
+    assert_eq!(stored["kind"].as_str(), Some("session"));
+    assert_eq!(stored["email"].as_str(), Some(ADMIN_EMAIL));
+
+    let whoami = da.run(&["auth", "whoami"]).await;
+    whoami.ok();
+    for expected in [ADMIN_EMAIL, "admin", &server.base_url, "session"] {
+        assert!(whoami.stdout.contains(expected), "{expected}: {whoami:?}");
+    }
+    let json = da.run(&["auth", "whoami", "--json"]).await.ok().json();
+    assert_eq!(json["email"], ADMIN_EMAIL);
+    assert_eq!(json["role"], "admin");
+    assert_eq!(json["server"], server.base_url);
+    assert_eq!(json["credential"]["kind"], "session");
+    assert_eq!(json["credential"]["source"], "stored");
+    assert!(json["credential"]["expires_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_failed_login_saves_nothing() {
+    let server = TestServer::start().await;
+    let da = Da::new();
+    let out = da
+        .login(&server.base_url, ADMIN_EMAIL, "wrong-password")
+        .await;
+    out.expect_code(3);
+    assert!(out.stderr.contains("Invalid email or password"), "{out:?}");
+    assert!(!da.config_dir().join("config.toml").exists());
+    assert!(!da.config_dir().join("credentials.toml").exists());
+
+    // Without a terminal and without --password-stdin there is nobody to ask.
+    let out = da
+        .run(&[
+            "login",
+            "--server",
+            &server.base_url,
+            "--email",
+            ADMIN_EMAIL,
+        ])
+        .await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("--password-stdin"), "{out:?}");
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_on_the_server() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+    let jwt = da.credentials()[&server.base_url]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = da.run(&["logout"]).await;
+    out.ok();
+    assert!(out.stderr.contains("Logged out"), "{out:?}");
+    let err = server.client().with_token(jwt).me().await.unwrap_err();
+    assert_eq!(err.detail(), Some("Session revoked"));
+    assert!(da.credentials().get(&server.base_url).is_none());
+    let again = da.run(&["logout"]).await;
+    again.expect_code(1);
+    assert!(again.stderr.contains("not logged in"), "{again:?}");
+    let whoami = da.run(&["auth", "whoami"]).await;
+    whoami.expect_code(3);
+    assert!(whoami.stderr.contains("da login"), "{whoami:?}");
+}
+
+#[tokio::test]
+async fn tokens_are_created_listed_and_revoked() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+
+    let created = da
+        .run(&[
+            "auth", "token", "create", "--name", "ci", "--ttl", "30d", "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let secret = created["token"].as_str().unwrap().to_owned();
+    assert!(is_pat(&secret));
+    assert_eq!(created["name"], "ci");
+    assert_eq!(created["status"], "active");
+    let expires: chrono::DateTime<chrono::Utc> =
+        created["expires_at"].as_str().unwrap().parse().unwrap();
+    let days = (expires - chrono::Utc::now()).num_hours() as f64 / 24.0;
+    assert!((29.9..=30.1).contains(&days), "{days}");
+
+    let raw = da
+        .run(&[
+            "auth", "token", "create", "--name", "ci", "--ttl", "12h", "--role", "viewer", "--raw",
+        ])
+        .await;
+    raw.ok();
+    let second = raw.stdout.trim().to_owned();
+    assert!(is_pat(&second), "--raw prints only the token: {raw:?}");
+
+    let human = da
+        .run(&[
+            "auth", "token", "create", "--name", "laptop", "--ttl", "never",
+        ])
+        .await;
+    human.ok();
+    assert!(
+        human.stdout.contains("export DA_TOKEN=da_pat_"),
+        "{human:?}"
+    );
+    assert!(human.stdout.contains("never expires"), "{human:?}");
+
+    let list = da
+        .run(&["auth", "token", "list", "--json"])
+        .await
+        .ok()
+        .json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(
+        list.iter().all(|t| t.get("token").is_none()),
+        "no secrets in listings"
+    );
+    let table = da.run(&["auth", "token", "list"]).await;
+    table.ok();
+    let header = table.stdout.lines().next().unwrap();
+    for column in [
+        "ID",
+        "NAME",
+        "PREFIX",
+        "ROLE",
+        "STATUS",
+        "EXPIRES",
+        "LAST USED",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert_eq!(table.stdout.lines().count(), 4);
+
+    // Two active tokens named "ci": the name is ambiguous, and both are listed.
+    let ambiguous = da.run(&["auth", "token", "revoke", "ci"]).await;
+    ambiguous.expect_code(2);
+    assert!(ambiguous.stderr.contains(&secret[..12]), "{ambiguous:?}");
+    assert!(ambiguous.stderr.contains(&second[..12]), "{ambiguous:?}");
+
+    // By prefix; then the token fails on the very next request, with a hint.
+    da.run(&["auth", "token", "revoke", &secret[..12]])
+        .await
+        .ok();
+    let revoked = da.run(&["auth", "whoami", "--token", &secret]).await;
+    revoked.expect_code(3);
+    assert!(revoked.stderr.contains("Token revoked"), "{revoked:?}");
+    assert!(revoked.stderr.contains("hint:"), "{revoked:?}");
+
+    // Now "ci" names one active token.
+    da.run(&["auth", "token", "revoke", "ci"]).await.ok();
+    let missing = da.run(&["auth", "token", "revoke", "nope"]).await;
+    missing.expect_code(4);
+}
+
+#[tokio::test]
+async fn a_pat_cannot_create_tokens_and_says_what_to_do() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+    let pat = da
+        .run(&["auth", "token", "create", "--name", "ci", "--raw"])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let out = da
+        .run_with(
+            &["auth", "token", "create", "--name", "x"],
+            None,
+            &[("DA_TOKEN", &pat)],
+        )
+        .await;
+    out.expect_code(3);
+    assert!(
+        out.stderr
+            .contains("This endpoint requires an interactive session, not a PAT"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("da login"), "{out:?}");
+}
+
+#[tokio::test]
+async fn credentials_and_servers_follow_the_precedence_rules() {
+    let server = TestServer::start().await;
+    server
+        .create_user("viewer@example.com", "viewer", "viewer-password-1")
+        .await;
+    server
+        .create_user("analyst@example.com", "analyst", "analyst-password-1")
+        .await;
+    let mut da = admin_da(&server).await;
+    let pat_of = |email: &'static str, password: &'static str| {
+        let server = &server;
+        async move {
+            let viewer = Da::new();
+            viewer.login(&server.base_url, email, password).await.ok();
+            viewer
+                .run(&["auth", "token", "create", "--name", "t", "--raw"])
+                .await
+                .ok()
+                .stdout
+                .trim()
+                .to_owned()
+        }
+    };
+    let viewer_pat = pat_of("viewer@example.com", "viewer-password-1").await;
+    let analyst_pat = pat_of("analyst@example.com", "analyst-password-1").await;
+
+    // DA_TOKEN beats the stored session, and says so once.
+    da.env("DA_TOKEN", &viewer_pat);
+    let out = da.run(&["auth", "whoami", "--json"]).await;
+    let json = out.ok().json();
+    assert_eq!(json["email"], "viewer@example.com");
+    assert_eq!(json["credential"]["kind"], "pat");
+    assert_eq!(json["credential"]["source"], "env");
+    assert_eq!(out.stderr.matches("DA_TOKEN is set").count(), 1, "{out:?}");
+    // --token beats DA_TOKEN.
+    let json = da
+        .run(&["auth", "whoami", "--json", "--token", &analyst_pat])
+        .await
+        .ok()
+        .json();
+    assert_eq!(json["email"], "analyst@example.com");
+    assert_eq!(json["credential"]["source"], "flag");
+    da.remove_env("DA_TOKEN");
+
+    // DA_SERVER beats config.toml; --server beats DA_SERVER.
+    let dead = "http://127.0.0.1:9";
+    da.run(&["config", "set", "server", dead]).await.ok();
+    let out = da.run(&["auth", "whoami", "--token", &viewer_pat]).await;
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("cannot reach http://127.0.0.1:9"),
+        "{out:?}"
+    );
+    let out = da
+        .run_with(
+            &["auth", "whoami", "--token", &viewer_pat],
+            None,
+            &[("DA_SERVER", &server.base_url)],
+        )
+        .await;
+    out.ok();
+    let out = da
+        .run_with(
+            &["auth", "whoami", "--server", &server.base_url],
+            None,
+            &[("DA_SERVER", dead)],
+        )
+        .await;
+    out.ok();
+    assert!(
+        out.stdout.contains(ADMIN_EMAIL),
+        "the stored session of --server: {out:?}"
+    );
+}
+
+#[tokio::test]
+async fn import_token_verifies_before_it_replaces_anything() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+    let pat = da
+        .run(&["auth", "token", "create", "--name", "laptop", "--raw"])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+
+    let bad = format!("{}x", &pat[..44]);
+    let out = da.run_with_stdin(&["auth", "import-token"], &bad).await;
+    out.expect_code(3);
+    assert!(out.stderr.contains("Invalid or expired token"), "{out:?}");
+    let kind = da.credentials()[&server.base_url]["kind"].clone();
+    assert_eq!(kind.as_str(), Some("session"), "the session is kept");
+
+    let out = da
+        .run_with_stdin(&["auth", "import-token"], &format!("{pat}\n"))
+        .await;
+    out.ok();
+    assert!(out.stdout.contains("personal access token"), "{out:?}");
+    let stored = &da.credentials()[&server.base_url];
+    assert_eq!(stored["kind"].as_str(), Some("pat"));
+    assert_eq!(stored["token"].as_str(), Some(pat.as_str()));
+    let whoami = da.run(&["auth", "whoami"]).await;
+    whoami.ok();
+    assert!(
+        whoami.stdout.contains("personal access token"),
+        "{whoami:?}"
+    );
+    assert!(
+        whoami.stdout.contains("in 3 months"),
+        "PAT expiry shown: {whoami:?}"
+    );
+
+    // Also with --token and --server, into a fresh config: the server becomes the default.
+    let fresh = Da::new();
+    fresh
+        .run(&[
+            "auth",
+            "import-token",
+            "--token",
+            &pat,
+            "--server",
+            &server.base_url,
+        ])
+        .await
+        .ok();
+    assert_eq!(
+        fresh.config()["server"].as_str(),
+        Some(server.base_url.as_str())
+    );
+    fresh.run(&["auth", "token", "list"]).await.ok();
+}
+
+#[tokio::test]
+async fn admins_manage_users_by_email_or_id() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+
+    let created = da
+        .run(&[
+            "admin",
+            "users",
+            "add",
+            "new@example.com",
+            "--name",
+            "New Person",
+            "--role",
+            "analyst",
+        ])
+        .await;
+    created.ok();
+    assert!(
+        created.stdout.contains("Created new@example.com (analyst)"),
+        "{created:?}"
+    );
+    assert!(
+        created
+            .stdout
+            .contains("/setup?email=new%40example.com&token="),
+        "{created:?}"
+    );
+    let dup = da.run(&["admin", "users", "add", "new@example.com"]).await;
+    dup.expect_code(1);
+    assert!(
+        dup.stderr.contains("User with this email already exists"),
+        "{dup:?}"
+    );
+
+    let users = da
+        .run(&["admin", "users", "list", "--json"])
+        .await
+        .ok()
+        .json();
+    let new = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "new@example.com")
+        .unwrap()
+        .clone();
+    let id = new["id"].as_str().unwrap();
+    let table = da.run(&["admin", "users", "list", "--search", "new"]).await;
+    table.ok();
+    assert_eq!(table.stdout.lines().count(), 2, "{table:?}");
+    assert!(table.stdout.contains("New Person"));
+
+    let out = da
+        .run(&["admin", "users", "set-role", "new@example.com", "viewer"])
+        .await;
+    out.ok();
+    assert!(
+        out.stdout.contains("new@example.com is now viewer"),
+        "{out:?}"
+    );
+    let out = da
+        .run(&["admin", "users", "set-role", id, "km_admin", "--json"])
+        .await;
+    assert_eq!(out.ok().json()["role"], "km_admin");
+
+    da.run(&["admin", "users", "deactivate", "new@example.com"])
+        .await
+        .ok();
+    let inactive = da
+        .run(&["admin", "users", "list", "--inactive", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(inactive.as_array().unwrap().len(), 1);
+    assert_eq!(inactive[0]["email"], "new@example.com");
+    da.run(&["admin", "users", "activate", id]).await.ok();
+
+    let reset = da
+        .run(&["admin", "users", "reset-password", "new@example.com"])
+        .await;
+    reset.ok();
+    assert!(reset.stdout.contains("/reset-password?email="), "{reset:?}");
+
+    da.run_with_stdin(
+        &[
+            "admin",
+            "users",
+            "set-password",
+            "new@example.com",
+            "--password-stdin",
+        ],
+        "a-brand-new-password\n",
+    )
+    .await
+    .ok();
+    server
+        .client()
+        .login("new@example.com", "a-brand-new-password")
+        .await
+        .expect("the new password works");
+
+    // Safeguards come back as the server's sentence.
+    let out = da.run(&["admin", "users", "deactivate", ADMIN_EMAIL]).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("Cannot deactivate yourself"), "{out:?}");
+
+    let unknown = da
+        .run(&["admin", "users", "activate", "ghost@example.com"])
+        .await;
+    unknown.expect_code(4);
+    let unknown = da
+        .run(&[
+            "admin",
+            "users",
+            "activate",
+            "00000000-0000-0000-0000-000000000000",
+        ])
+        .await;
+    unknown.expect_code(4);
+    assert!(unknown.stderr.contains("User not found"), "{unknown:?}");
+    da.run(&["admin", "users", "activate", "not-a-user"])
+        .await
+        .expect_code(2);
+
+    // No terminal to confirm: refuse without --yes.
+    let out = da
+        .run(&["admin", "users", "delete", "new@example.com"])
+        .await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("--yes"), "{out:?}");
+    da.run(&["admin", "users", "delete", "new@example.com", "--yes"])
+        .await
+        .ok();
+    da.run(&["admin", "users", "delete", "new@example.com", "--yes"])
+        .await
+        .expect_code(4);
+}
+
+#[tokio::test]
+async fn non_admins_are_refused_with_exit_code_3() {
+    let server = TestServer::start().await;
+    server
+        .create_user("analyst@example.com", "analyst", "analyst-password-1")
+        .await;
+    let da = Da::new();
+    da.login(
+        &server.base_url,
+        "analyst@example.com",
+        "analyst-password-1",
+    )
+    .await
+    .ok();
+    for args in [
+        &["admin", "users", "list"][..],
+        &["admin", "tokens", "list"],
+        &["admin", "audit"],
+    ] {
+        let out = da.run(args).await;
+        out.expect_code(3);
+        assert!(
+            out.stderr.contains("Admin access required"),
+            "{args:?}: {out:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn admins_see_every_token_and_the_audit_log() {
+    let server = TestServer::start().await;
+    server
+        .create_user("analyst@example.com", "analyst", "analyst-password-1")
+        .await;
+    let analyst = Da::new();
+    analyst
+        .login(
+            &server.base_url,
+            "analyst@example.com",
+            "analyst-password-1",
+        )
+        .await
+        .ok();
+    let pat = analyst
+        .run(&["auth", "token", "create", "--name", "nightly", "--raw"])
+        .await
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let da = admin_da(&server).await;
+
+    let tokens = da
+        .run(&[
+            "admin",
+            "tokens",
+            "list",
+            "--user",
+            "analyst@example.com",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    let tokens = tokens.as_array().unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0]["user_email"], "analyst@example.com");
+    assert_eq!(tokens[0]["name"], "nightly");
+    let id = tokens[0]["id"].as_str().unwrap().to_owned();
+    let table = da
+        .run(&["admin", "tokens", "list", "--status", "active"])
+        .await;
+    table.ok();
+    assert!(table.stdout.contains("OWNER") && table.stdout.contains("analyst@example.com"));
+
+    da.run(&["admin", "tokens", "revoke", &id]).await.ok();
+    da.run(&["admin", "tokens", "revoke", &id]).await.ok(); // revoking twice is fine
+    da.run(&["admin", "tokens", "revoke", "nope"])
+        .await
+        .expect_code(2);
+    let out = analyst.run(&["auth", "whoami", "--token", &pat]).await;
+    out.expect_code(3);
+    assert!(out.stderr.contains("Token revoked"), "{out:?}");
+    let revoked = da
+        .run(&["admin", "tokens", "list", "--status", "revoked", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(revoked.as_array().unwrap().len(), 1);
+
+    let audit = da
+        .run(&["admin", "audit", "--action", "token.", "--json"])
+        .await
+        .ok()
+        .json();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.admin_revoke", "token.create"]);
+    let by_actor = da
+        .run(&[
+            "admin",
+            "audit",
+            "--actor",
+            "analyst@example.com",
+            "--limit",
+            "1",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(by_actor.as_array().unwrap().len(), 1);
+    assert_eq!(by_actor[0]["actor_email"], "analyst@example.com");
+    let table = da.run(&["admin", "audit", "--limit", "3"]).await;
+    table.ok();
+    assert_eq!(table.stdout.lines().count(), 4, "{table:?}");
+}
+
+#[tokio::test]
+async fn config_get_and_set_keep_other_keys() {
+    let da = Da::new();
+    let out = da.run(&["config", "get", "server"]).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("not set"), "{out:?}");
+    da.run(&["config", "set", "server", "not a url"])
+        .await
+        .expect_code(2);
+    da.run(&["config", "get", "colour"]).await.expect_code(2);
+
+    std::fs::create_dir_all(da.config_dir()).unwrap();
+    std::fs::write(
+        da.config_dir().join("config.toml"),
+        "editor = \"vim\"\n[aliases]\nw = \"auth whoami\"\n",
+    )
+    .unwrap();
+    da.run(&["config", "set", "server", "https://da.example.com/"])
+        .await
+        .ok();
+    let out = da.run(&["config", "get", "server"]).await;
+    assert_eq!(out.ok().stdout.trim(), "https://da.example.com");
+    let config = da.config();
+    assert_eq!(config["editor"].as_str(), Some("vim"));
+    assert_eq!(config["aliases"]["w"].as_str(), Some("auth whoami"));
+    let json = da
+        .run(&["config", "get", "server", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(json["server"], "https://da.example.com");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_clear_failure() {
+    let da = Da::new();
+    let out = da
+        .run(&[
+            "auth",
+            "whoami",
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "da_pat_x",
+        ])
+        .await;
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("cannot reach http://127.0.0.1:9"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("Connection refused"), "{out:?}");
+    let out = da
+        .run_with_stdin(
+            &[
+                "login",
+                "--server",
+                "http://127.0.0.1:9",
+                "--email",
+                "a@b.c",
+                "--password-stdin",
+            ],
+            "pw\n",
+        )
+        .await;
+    out.expect_code(1);
+    assert!(
+        !da.config_dir().join("config.toml").exists(),
+        "nothing saved"
+    );
+}

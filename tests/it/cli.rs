@@ -725,3 +725,67 @@ async fn an_unreachable_server_is_a_clear_failure() {
         "nothing saved"
     );
 }
+
+#[tokio::test]
+async fn prompts_on_a_terminal_hide_passwords() {
+    let server = TestServer::start().await;
+    let da = Da::new();
+    let out = da
+        .run_in_terminal(
+            &["login", "--server", &server.base_url],
+            &[ADMIN_EMAIL, ADMIN_PASSWORD],
+        )
+        .await;
+    out.ok();
+    assert!(out.stdout.contains("Email: "), "{out:?}");
+    assert!(
+        out.stdout
+            .contains(&format!("Password for {ADMIN_EMAIL}: ")),
+        "{out:?}"
+    );
+    assert!(
+        !out.stdout.contains(ADMIN_PASSWORD),
+        "the password is not echoed: {out:?}"
+    );
+    assert!(out.stdout.contains("Logged in to"), "{out:?}");
+
+    server
+        .create_user("someone@example.com", "viewer", "first-password-1")
+        .await;
+    // set-password asks twice; different answers change nothing.
+    let out = da
+        .run_in_terminal(
+            &["admin", "users", "set-password", "someone@example.com"],
+            &["second-password-1", "typo-password-1"],
+        )
+        .await;
+    out.expect_code(1);
+    assert!(out.stdout.contains("the two passwords differ"), "{out:?}");
+    let out = da
+        .run_in_terminal(
+            &["admin", "users", "set-password", "someone@example.com"],
+            &["second-password-1", "second-password-1"],
+        )
+        .await;
+    out.ok();
+    assert!(!out.stdout.contains("second-password-1"), "{out:?}");
+    server
+        .client()
+        .login("someone@example.com", "second-password-1")
+        .await
+        .expect("the new password works");
+
+    // delete asks for confirmation on a terminal; anything but yes keeps the user.
+    let out = da
+        .run_in_terminal(&["admin", "users", "delete", "someone@example.com"], &["n"])
+        .await;
+    out.expect_code(1);
+    let out = da
+        .run_in_terminal(&["admin", "users", "delete", "someone@example.com"], &["y"])
+        .await;
+    out.ok();
+    assert!(
+        out.stdout.contains("Deleted someone@example.com"),
+        "{out:?}"
+    );
+}

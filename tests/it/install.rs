@@ -13,17 +13,16 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+async fn latest(server: &TestServer) -> serde_json::Value {
+    let response = server.get("/cli/latest").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_server_ships_the_cli_it_was_built_with() {
     let server = TestServer::start().await;
-    let latest: serde_json::Value = server
-        .get("/cli/latest")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let latest = latest(&server).await;
     let binary = std::fs::read(cli_binary()).unwrap();
     assert_eq!(latest["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(latest["filename"], "da");
@@ -54,14 +53,7 @@ async fn without_a_binary_the_answers_say_so() {
         .env("DA_CLI_DIST_DIR", empty.path().to_str().unwrap())
         .start()
         .await;
-    let latest: serde_json::Value = server
-        .get("/cli/latest")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let latest = latest(&server).await;
     for field in ["version", "filename", "download_url_path", "sha256"] {
         assert!(latest[field].is_null(), "{field}: {latest}");
     }

@@ -148,6 +148,52 @@ impl Da {
         }
     }
 
+    /// Runs `da` on a pseudo-terminal (util-linux `script`), typing each answer after a pause,
+    /// as a person answers prompts. Returns everything the terminal showed.
+    pub async fn run_in_terminal(&self, args: &[&str], answers: &[&str]) -> Output {
+        let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
+        let command_line = std::iter::once(self.binary.to_string_lossy().into_owned())
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|a| quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut command = Command::new("script");
+        command
+            .args(["-qfec", &command_line, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("DA_CONFIG_DIR", self.config_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start script(1)");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        for answer in answers {
+            // Let the prompt switch echo off first, or the terminal would echo the answer.
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            stdin
+                .write_all(format!("{answer}\r").as_bytes())
+                .await
+                .expect("type an answer");
+        }
+        let output =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("da finishes within 60 s")
+                .expect("da output");
+        drop(stdin);
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// `da login` as `email` against `server`, password on stdin.
     pub async fn login(&self, server: &str, email: &str, password: &str) -> Output {
         self.run_with_stdin(

@@ -8,12 +8,35 @@ use crate::context::{Context, Session};
 use crate::error::CliError;
 use crate::output::{Table, date, maybe_relative, print_json};
 use crate::prompt;
+use da_client::ClientError;
 use da_types::{
     AuditParams, CreateUserRequest, TokenListParams, UpdateUserRequest, User, UserListParams,
 };
 
 /// The API's largest page.
 const PAGE: u32 = 1000;
+
+/// Up to `limit` items of an offset-paged listing, in pages of at most [`PAGE`], and the
+/// server's total. `fetch(page_limit, offset)` asks for one page.
+async fn collect_pages<T, F, Fut>(limit: u32, mut fetch: F) -> Result<(Vec<T>, u64), ClientError>
+where
+    F: FnMut(u32, usize) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, u64), ClientError>>,
+{
+    let mut items = Vec::new();
+    let mut total = 0;
+    while items.len() < limit as usize {
+        let want = (limit as usize - items.len()).min(PAGE as usize);
+        let (page, count) = fetch(want as u32, items.len()).await?;
+        total = count;
+        let last = page.len() < want;
+        items.extend(page);
+        if last {
+            break;
+        }
+    }
+    Ok((items, total))
+}
 
 async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
     let key = key.trim();
@@ -59,24 +82,15 @@ pub async fn list_users(
         active: inactive.then(|| "false".to_owned()),
         ..Default::default()
     };
-    let mut users = Vec::new();
-    let mut total = 0;
-    while (users.len() as u64) < u64::from(limit) {
-        let want = (limit - users.len() as u32).min(PAGE);
-        params.limit = Some(want.to_string());
-        params.offset = Some(users.len().to_string());
-        let (page, count) = session
-            .client
-            .list_users(&params)
-            .await
-            .map_err(|e| session.explain(e))?;
-        total = count;
-        let done = (page.len() as u32) < want;
-        users.extend(page);
-        if done {
-            break;
-        }
-    }
+    let client = &session.client;
+    let (users, total) = collect_pages(limit, |page_limit, offset| {
+        params.limit = Some(page_limit.to_string());
+        params.offset = Some(offset.to_string());
+        let params = params.clone();
+        async move { client.list_users(&params).await }
+    })
+    .await
+    .map_err(|e| session.explain(e))?;
     if ctx.json {
         return print_json(&users);
     }
@@ -273,24 +287,15 @@ pub async fn list_tokens(
         status,
         ..Default::default()
     };
-    let mut tokens = Vec::new();
-    let mut total = 0;
-    while (tokens.len() as u64) < u64::from(limit) {
-        let want = (limit - tokens.len() as u32).min(PAGE);
-        params.limit = Some(want.to_string());
-        params.offset = Some(tokens.len().to_string());
-        let (page, count) = session
-            .client
-            .all_tokens(&params)
-            .await
-            .map_err(|e| session.explain(e))?;
-        total = count;
-        let done = (page.len() as u32) < want;
-        tokens.extend(page);
-        if done {
-            break;
-        }
-    }
+    let client = &session.client;
+    let (tokens, total) = collect_pages(limit, |page_limit, offset| {
+        params.limit = Some(page_limit.to_string());
+        params.offset = Some(offset.to_string());
+        let params = params.clone();
+        async move { client.all_tokens(&params).await }
+    })
+    .await
+    .map_err(|e| session.explain(e))?;
     if ctx.json {
         return print_json(&tokens);
     }
@@ -400,4 +405,38 @@ pub async fn audit(
     }
     table.print("No audit rows match.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing of `total` numbers served the way the API pages it.
+    async fn pages(limit: u32, total: usize) -> (Vec<usize>, u64, Vec<(u32, usize)>) {
+        let mut calls = Vec::new();
+        let (items, count) = collect_pages(limit, |page_limit, offset| {
+            calls.push((page_limit, offset));
+            let page: Vec<usize> = (offset..total).take(page_limit as usize).collect();
+            async move { Ok((page, total as u64)) }
+        })
+        .await
+        .unwrap();
+        (items, count, calls)
+    }
+
+    #[tokio::test]
+    async fn listings_are_fetched_page_by_page_up_to_the_limit() {
+        let (items, total, calls) = pages(2100, 2500).await;
+        assert_eq!(items, (0..2100).collect::<Vec<_>>());
+        assert_eq!(total, 2500);
+        assert_eq!(calls, [(1000, 0), (1000, 1000), (100, 2000)]);
+
+        let (items, total, calls) = pages(100, 10).await;
+        assert_eq!((items.len(), total), (10, 10));
+        assert_eq!(calls, [(100, 0)], "a short page is the last");
+
+        let (items, _, calls) = pages(1000, 1000).await;
+        assert_eq!(items.len(), 1000);
+        assert_eq!(calls.len(), 1);
+    }
 }

@@ -92,11 +92,7 @@ impl Services {
     /// `API.md` §8 is refused.
     pub fn install_server_url(&self, client: &ClientInfo) -> Result<String, Error> {
         let url = self
-            .inner
-            .config
-            .public_url
-            .as_deref()
-            .or(client.origin.as_deref())
+            .public_base_url(client)
             .map(|url| url.trim_end_matches('/'))
             .filter(|url| is_safe_server_url(url))
             .ok_or_else(|| Error::invalid(detail::BAD_SERVER_URL))?;

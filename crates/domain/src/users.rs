@@ -528,6 +528,16 @@ impl Services {
         Ok(())
     }
 
+    /// This server's base URL for links and scripts: `DA_PUBLIC_URL` when set, else the origin
+    /// the request came to (when its Host header was sane).
+    pub(crate) fn public_base_url<'a>(&'a self, client: &'a ClientInfo) -> Option<&'a str> {
+        self.inner
+            .config
+            .public_url
+            .as_deref()
+            .or(client.origin.as_deref())
+    }
+
     /// The link's URL: `DA_PUBLIC_URL` when set, else the origin the request came to.
     pub(crate) fn link_url(
         &self,
@@ -537,11 +547,7 @@ impl Services {
         secret: &str,
     ) -> String {
         let base = self
-            .inner
-            .config
-            .public_url
-            .as_deref()
-            .or(client.origin.as_deref())
+            .public_base_url(client)
             .unwrap_or("http://localhost:8000");
         links::link_url(base, kind, email, secret)
     }

@@ -16,16 +16,8 @@ if [ "$profile" = release ]; then cargo build --release -p server -p cli; else c
 server_bin="$CARGO_TARGET_DIR/$profile/da-server"
 da="$CARGO_TARGET_DIR/$profile/da"
 
-data="$(mktemp -d)"
-port="${BENCH_PORT:-18766}"
-base="http://127.0.0.1:$port"
-email=bench@example.com
-password=bench-password-1
-DA_BIND="127.0.0.1:$port" DA_DATA_DIR="$data/server" DA_LOG=warn DA_RATE_LIMIT_LOGIN=0 \
-  DA_ADMIN_EMAIL="$email" DA_ADMIN_PASSWORD="$password" "$server_bin" >/dev/null &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "$base/api/health" >/dev/null && break; sleep 0.1; done
+source bench/lib.sh
+start_server "$server_bin" "${BENCH_PORT:-18766}"
 
 export DA_CONFIG_DIR="$data/config"
 echo "$password" | "$da" login --server "$base" --email "$email" --password-stdin >/dev/null

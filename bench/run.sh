@@ -21,16 +21,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 if [ "$profile" = release ]; then cargo build --release -p server; else cargo build -p server; fi
 bin="$CARGO_TARGET_DIR/$profile/da-server"
 
-data="$(mktemp -d)"
-port="${BENCH_PORT:-18765}"
-base="http://127.0.0.1:$port"
-email=bench@example.com
-password=bench-password-1
-DA_BIND="127.0.0.1:$port" DA_DATA_DIR="$data" DA_LOG=warn DA_RATE_LIMIT_LOGIN=0 \
-  DA_ADMIN_EMAIL="$email" DA_ADMIN_PASSWORD="$password" "$bin" >/dev/null &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do curl -sf "$base/api/health" >/dev/null && break; sleep 0.1; done
+source bench/lib.sh
+start_server "$bin" "${BENCH_PORT:-18765}"
 
 json_field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 session="$(curl -sf -X POST "$base/auth/token" -H 'content-type: application/json' \

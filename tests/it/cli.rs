@@ -733,7 +733,10 @@ async fn prompts_on_a_terminal_hide_passwords() {
     let out = da
         .run_in_terminal(
             &["login", "--server", &server.base_url],
-            &[ADMIN_EMAIL, ADMIN_PASSWORD],
+            &[
+                ("Email: ", ADMIN_EMAIL),
+                ("Password for admin@example.com: ", ADMIN_PASSWORD),
+            ],
         )
         .await;
     out.ok();
@@ -756,7 +759,13 @@ async fn prompts_on_a_terminal_hide_passwords() {
     let out = da
         .run_in_terminal(
             &["admin", "users", "set-password", "someone@example.com"],
-            &["second-password-1", "typo-password-1"],
+            &[
+                (
+                    "New password for someone@example.com: ",
+                    "second-password-1",
+                ),
+                ("Repeat it: ", "typo-password-1"),
+            ],
         )
         .await;
     out.expect_code(1);
@@ -764,7 +773,13 @@ async fn prompts_on_a_terminal_hide_passwords() {
     let out = da
         .run_in_terminal(
             &["admin", "users", "set-password", "someone@example.com"],
-            &["second-password-1", "second-password-1"],
+            &[
+                (
+                    "New password for someone@example.com: ",
+                    "second-password-1",
+                ),
+                ("Repeat it: ", "second-password-1"),
+            ],
         )
         .await;
     out.ok();
@@ -777,11 +792,17 @@ async fn prompts_on_a_terminal_hide_passwords() {
 
     // delete asks for confirmation on a terminal; anything but yes keeps the user.
     let out = da
-        .run_in_terminal(&["admin", "users", "delete", "someone@example.com"], &["n"])
+        .run_in_terminal(
+            &["admin", "users", "delete", "someone@example.com"],
+            &[("[y/N] ", "n")],
+        )
         .await;
     out.expect_code(1);
     let out = da
-        .run_in_terminal(&["admin", "users", "delete", "someone@example.com"], &["y"])
+        .run_in_terminal(
+            &["admin", "users", "delete", "someone@example.com"],
+            &[("[y/N] ", "y")],
+        )
         .await;
     out.ok();
     assert!(

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 /// The built `da`: `$DA_CLI_BIN`, else beside `da-server`.
@@ -148,9 +148,10 @@ impl Da {
         }
     }
 
-    /// Runs `da` on a pseudo-terminal (util-linux `script`), typing each answer after a pause,
-    /// as a person answers prompts. Returns everything the terminal showed.
-    pub async fn run_in_terminal(&self, args: &[&str], answers: &[&str]) -> Output {
+    /// Runs `da` on a pseudo-terminal (util-linux `script`) and answers its prompts as a person
+    /// would: each `(prompt, answer)` is typed once `prompt` has appeared. Returns everything the
+    /// terminal showed (on `stdout`).
+    pub async fn run_in_terminal(&self, args: &[&str], dialogue: &[(&str, &str)]) -> Output {
         let quote = |arg: &str| format!("'{}'", arg.replace('\'', r"'\''"));
         let command_line = std::iter::once(self.binary.to_string_lossy().into_owned())
             .chain(args.iter().map(|a| a.to_string()))
@@ -173,23 +174,51 @@ impl Da {
         }
         let mut child = command.spawn().expect("start script(1)");
         let mut stdin = child.stdin.take().expect("piped stdin");
-        for answer in answers {
-            // Let the prompt switch echo off first, or the terminal would echo the answer.
-            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
-            stdin
-                .write_all(format!("{answer}\r").as_bytes())
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut shown = Vec::new();
+        let mut seen = 0;
+        let converse = async {
+            let mut buffer = [0u8; 4096];
+            for (prompt, answer) in dialogue {
+                loop {
+                    let text = String::from_utf8_lossy(&shown[seen..]).into_owned();
+                    if let Some(at) = text.find(prompt) {
+                        seen += at + prompt.len();
+                        break;
+                    }
+                    let read = stdout.read(&mut buffer).await.expect("read the terminal");
+                    assert!(
+                        read > 0,
+                        "da ended before asking {prompt:?}:\n{}",
+                        String::from_utf8_lossy(&shown)
+                    );
+                    shown.extend_from_slice(&buffer[..read]);
+                }
+                // The prompt is printed just before echo is switched off.
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                stdin
+                    .write_all(format!("{answer}\r").as_bytes())
+                    .await
+                    .expect("type an answer");
+            }
+            stdout
+                .read_to_end(&mut shown)
                 .await
-                .expect("type an answer");
-        }
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("da finishes within 60 s")
-                .expect("da output");
+                .expect("read the terminal");
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), converse)
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no dialogue within 60 s:\n{}",
+                    String::from_utf8_lossy(&shown)
+                )
+            });
         drop(stdin);
+        let output = child.wait_with_output().await.expect("da output");
         Output {
             code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stdout: String::from_utf8_lossy(&shown).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }

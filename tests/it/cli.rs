@@ -810,3 +810,16 @@ async fn prompts_on_a_terminal_hide_passwords() {
         "{out:?}"
     );
 }
+
+#[tokio::test]
+async fn logout_while_the_server_is_down_forgets_locally_and_says_what_remains() {
+    let server = TestServer::start().await;
+    let da = admin_da(&server).await;
+    let base_url = server.base_url.clone();
+    let _data = server.stop().await;
+    let out = da.run(&["logout"]).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("cannot reach"), "{out:?}");
+    assert!(out.stderr.contains("stays valid until"), "{out:?}");
+    assert!(da.credentials().get(&base_url).is_none(), "forgotten here");
+}

@@ -44,6 +44,8 @@ pub struct Session {
     pub server: String,
     pub client: Client,
     pub source: CredentialSource,
+    /// When the stored credential expires, as saved at login (for a stored one only).
+    pub stored_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Context {
@@ -89,17 +91,21 @@ impl Context {
         let (server, _) = self.server()?;
         let client = self.anonymous(&server)?;
         let stored = Credentials::load(&self.paths)?.get(&server).cloned();
-        let (token, source) = if let Some(token) = &self.token_flag {
-            (token.clone(), CredentialSource::Flag)
+        let (token, source, stored_expires_at) = if let Some(token) = &self.token_flag {
+            (token.clone(), CredentialSource::Flag, None)
         } else if let Some(token) = env_value("DA_TOKEN") {
             if stored.is_some() {
                 eprintln!(
                     "da: note: DA_TOKEN is set; it is used instead of the credential stored for {server}"
                 );
             }
-            (token, CredentialSource::Env)
+            (token, CredentialSource::Env, None)
         } else if let Some(stored) = stored {
-            (stored.token, CredentialSource::Stored(stored.kind))
+            (
+                stored.token,
+                CredentialSource::Stored(stored.kind),
+                stored.expires_at,
+            )
         } else {
             return Err(CliError::auth(format!("not logged in to {server}"))
                 .with_hint("run `da login`, or set DA_TOKEN to a personal access token"));
@@ -108,6 +114,7 @@ impl Context {
             client: client.with_token(token.trim()),
             server,
             source,
+            stored_expires_at,
         })
     }
 }

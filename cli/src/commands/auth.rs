@@ -136,12 +136,7 @@ pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
         CredentialSource::Stored(_) => "stored",
     };
     // The server states a PAT's expiry; a session's is what login stored.
-    let expires_at = me.credential.expires_at.or_else(|| {
-        matches!(session.source, CredentialSource::Stored(_))
-            .then(|| Credentials::load(&ctx.paths).ok())
-            .flatten()
-            .and_then(|c| c.get(&session.server).and_then(|s| s.expires_at))
-    });
+    let expires_at = me.credential.expires_at.or(session.stored_expires_at);
     if ctx.json {
         return print_json(&Whoami {
             id: me.id,
@@ -183,7 +178,7 @@ pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
 pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
     let (server, source) = ctx.server()?;
     let token = match ctx.token_flag() {
-        Some(token) => token.trim().to_owned(),
+        Some(token) => token.to_owned(),
         None if prompt::stdin_is_terminal() => prompt::secret("Token: ", "stdin")?,
         None => prompt::read_stdin("token")?,
     };

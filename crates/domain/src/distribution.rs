@@ -38,21 +38,22 @@ impl Fingerprint {
 }
 
 impl Services {
-    /// The CLI binary's path, when this server has one to hand out.
-    pub fn cli_binary(&self) -> Option<PathBuf> {
-        let path = self
-            .inner
-            .config
-            .cli_dist_dir
-            .as_deref()?
-            .join(CLI_FILENAME);
-        path.is_file().then_some(path)
+    /// Where the CLI binary to hand out would be; whether it is there is for the caller to find
+    /// out off the async runtime (no file-system calls here).
+    pub fn cli_binary_path(&self) -> Option<PathBuf> {
+        Some(
+            self.inner
+                .config
+                .cli_dist_dir
+                .as_deref()?
+                .join(CLI_FILENAME),
+        )
     }
 
     /// `GET /cli/latest`: version, file name, download path and SHA-256; all `None` without a
     /// binary.
     pub async fn cli_release(&self) -> Result<CliRelease, Error> {
-        let Some(path) = self.cli_binary() else {
+        let Some(path) = self.cli_binary_path() else {
             return Ok(CliRelease::default());
         };
         let services = self.clone();

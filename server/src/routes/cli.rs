@@ -17,11 +17,15 @@ pub async fn latest(State(state): State<AppState>) -> Result<Json<CliRelease>, H
 
 pub async fn download(State(state): State<AppState>) -> Result<Response, HttpError> {
     let not_found = || HttpError::new(ErrorCode::NotFound, detail::CLI_NOT_FOUND);
-    let path = state.services.cli_binary().ok_or_else(not_found)?;
+    let path = state.services.cli_binary_path().ok_or_else(not_found)?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|_| not_found())?;
-    let len = file.metadata().await.map_err(|_| not_found())?.len();
+    let meta = file.metadata().await.map_err(|_| not_found())?;
+    if !meta.is_file() {
+        return Err(not_found());
+    }
+    let len = meta.len();
     Ok((
         [
             (CONTENT_TYPE, "application/octet-stream".to_owned()),

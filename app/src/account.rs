@@ -5,6 +5,7 @@ use crate::api::{
     ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_sessions,
 };
 use crate::layout::{Page, go_to, use_me, when};
+use da_types::Secret;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -56,8 +57,8 @@ fn ChangePasswordForm() -> impl IntoView {
         }
         set_message.set(None);
         change.dispatch(ChangePassword {
-            current_password: input_value(current),
-            new_password,
+            current_password: Secret::new(input_value(current)),
+            new_password: Secret::new(new_password),
         });
     };
     Effect::new(move |_| match change.value().get() {
@@ -183,8 +184,8 @@ fn LinkForm(setup: bool) -> impl IntoView {
         redeem.dispatch(RedeemLink {
             setup,
             email: email.clone(),
-            token: token.clone(),
-            password: new_password,
+            token: Secret::new(token.clone()),
+            password: Secret::new(new_password),
             name: setup
                 .then(|| input_value(name))
                 .filter(|n| !n.trim().is_empty()),

@@ -4,12 +4,12 @@ use crate::api::{
     CreateUser, DeleteUser, IssueResetLink, SetUserPassword, UpdateUser, audit_log, list_users,
 };
 use crate::layout::{CopyField, Page, use_me, when};
+use da_types::Secret;
 use da_types::{AuditRow, Role, User};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-const PAGE_SIZE: u32 = 50;
-const ROLES: [Role; 4] = Role::ALL;
+const PAGE_SIZE: u32 = da_types::paging::UI_PAGE;
 
 fn input_value(node: NodeRef<leptos::html::Input>) -> String {
     node.get().map(|el| el.value()).unwrap_or_default()
@@ -120,7 +120,7 @@ fn CreateUserForm(
                 .map(|el| el.value())
                 .unwrap_or_else(|| "analyst".into()),
             send_invite: invite.get().is_some_and(|el| el.checked()) || password.is_empty(),
-            password: Some(password),
+            password: Some(Secret::new(password)),
         });
     };
     Effect::new(move |_| match create.value().get() {
@@ -155,7 +155,7 @@ fn CreateUserForm(
                 <label>"Name"<input type="text" node_ref=name placeholder="optional" data-test="new-name" /></label>
                 <label>"Role"
                     <select node_ref=role data-test="new-role">
-                        {ROLES.into_iter().map(|r| view! {
+                        {Role::ALL.into_iter().map(|r| view! {
                             <option value=r.as_str() selected=r == Role::Analyst>{r.as_str()}</option>
                         }).collect_view()}
                     </select>
@@ -256,7 +256,7 @@ fn UserRow(
                         }
                         update.dispatch(UpdateUser { id: role_id.clone(), role: Some(chosen), active: None });
                     }>
-                    {ROLES.into_iter().map(|r| view! {
+                    {Role::ALL.into_iter().map(|r| view! {
                         <option value=r.as_str() selected=r == current_role>{r.as_str()}</option>
                     }).collect_view()}
                 </select>
@@ -305,7 +305,7 @@ fn UserRow(
                         view! {
                             <form class="inline" on:submit=move |ev: SubmitEvent| {
                                 ev.prevent_default();
-                                set_password.dispatch(SetUserPassword { id: password_id.clone(), password: input_value(new_password) });
+                                set_password.dispatch(SetUserPassword { id: password_id.clone(), password: Secret::new(input_value(new_password)) });
                                 set_password_open.set(false);
                             }>
                                 <input type="password" placeholder="New password" node_ref=new_password data-test="new-user-password" />

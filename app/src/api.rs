@@ -1,37 +1,10 @@
 //! Server functions: the SPA's internal RPC under `/rpc/`, each one a thin call into the same
 //! services the REST API uses. Not a public API — scripts use `/api` and `/auth`.
 
-use da_types::MeResponse;
+use da_types::{MeResponse, Secret};
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use serde::{Deserialize, Serialize};
 
-/// An error the UI can show as is: the server's `detail` sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UiError {
-    pub detail: String,
-}
-
-impl std::fmt::Display for UiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.detail)
-    }
-}
-
-impl FromServerFnError for UiError {
-    type Encoder = JsonEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let detail = match value {
-            ServerFnErrorErr::Request(_) => {
-                "Cannot reach the server. Check your connection.".to_owned()
-            }
-            other => format!("Something went wrong: {other}"),
-        };
-        UiError { detail }
-    }
-}
+pub use crate::error::UiError;
 
 /// Who is signed in (the dashboard's data).
 #[server(prefix = "/rpc", endpoint = "me")]
@@ -43,10 +16,13 @@ pub async fn get_me() -> Result<MeResponse, UiError> {
 
 /// Signs in and sets the session cookie; the page then navigates on.
 #[server(prefix = "/rpc", endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), UiError> {
+pub async fn login(email: String, password: Secret) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let request = da_types::LoginRequest { email, password };
+    let request = da_types::LoginRequest {
+        email,
+        password: password.into_inner(),
+    };
     let token = ctx
         .services
         .login(&request, &server::client())
@@ -61,7 +37,7 @@ pub async fn login(email: String, password: String) -> Result<(), UiError> {
 pub async fn logout() -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    if let Ok(caller) = server::caller() {
+    if let Ok(caller) = server::interactive() {
         ctx.services
             .logout(&caller, &server::client())
             .await
@@ -87,7 +63,7 @@ pub async fn list_users(q: Option<String>, limit: u32, offset: u64) -> Result<Us
         ..Default::default()
     };
     ctx.services
-        .list_users(&server::caller()?, &params)
+        .list_users(&server::admin()?, &params)
         .await
         .map_err(server::fail)
 }
@@ -97,7 +73,7 @@ pub async fn create_user(
     email: String,
     name: Option<String>,
     role: String,
-    password: Option<String>,
+    password: Option<Secret>,
     send_invite: bool,
 ) -> Result<CreatedUser, UiError> {
     use crate::server;
@@ -106,11 +82,11 @@ pub async fn create_user(
         email,
         name: name.filter(|n| !n.trim().is_empty()),
         role: Some(role),
-        password: password.filter(|p| !p.is_empty()),
+        password: password.map(Secret::into_inner).filter(|p| !p.is_empty()),
         send_invite,
     };
     ctx.services
-        .create_user(&server::caller()?, &request, &server::client())
+        .create_user(&server::admin()?, &request, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -124,14 +100,15 @@ pub async fn update_user(
 ) -> Result<User, UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::user_id(&id)?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
     let request = da_types::UpdateUserRequest {
         name: None,
         role,
         active,
     };
     ctx.services
-        .update_user(&server::caller()?, id, &request, &server::client())
+        .update_user(&caller, id, &request, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -140,9 +117,10 @@ pub async fn update_user(
 pub async fn delete_user(id: String) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::user_id(&id)?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
     ctx.services
-        .delete_user(&server::caller()?, id, &server::client())
+        .delete_user(&caller, id, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -151,23 +129,42 @@ pub async fn delete_user(id: String) -> Result<(), UiError> {
 pub async fn issue_reset_link(id: String) -> Result<ResetLink, UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::user_id(&id)?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
     ctx.services
-        .issue_reset_link(&server::caller()?, id, &server::client())
+        .issue_reset_link(&caller, id, &server::client())
         .await
         .map_err(server::fail)
 }
 
 #[server(prefix = "/rpc", endpoint = "users/set-password")]
-pub async fn set_user_password(id: String, password: String) -> Result<(), UiError> {
+pub async fn set_user_password(id: String, password: Secret) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::user_id(&id)?;
-    let request = da_types::SetPasswordRequest { password };
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
+    let request = da_types::SetPasswordRequest {
+        password: password.into_inner(),
+    };
     ctx.services
-        .set_user_password(&server::caller()?, id, &request, &server::client())
+        .set_user_password(&caller, id, &request, &server::client())
         .await
         .map_err(server::fail)
+}
+
+/// A user named by id or email in a filter box; a malformed name is a 400 saying so.
+#[cfg(feature = "ssr")]
+async fn find_user(
+    ctx: &crate::server::ServerContext,
+    admin: &da_domain::Admin,
+    key: &str,
+) -> Result<Option<User>, UiError> {
+    let key = da_types::UserRef::parse(key)
+        .map_err(|why| crate::server::fail(da_domain::Error::Invalid(why)))?;
+    ctx.services
+        .find_user(admin, &key)
+        .await
+        .map_err(crate::server::fail)
 }
 
 /// The audit log for `/admin/audit`; `actor` may be an email or a user id.
@@ -179,41 +176,29 @@ pub async fn audit_log(
 ) -> Result<AuditPage, UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let caller = server::caller()?;
+    let admin = server::admin()?;
     let actor_id = match actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some(id) if !id.contains('@') => Some(id.to_owned()),
-        Some(email) => {
-            let lookup = da_types::UserListParams {
-                email: Some(email.to_owned()),
-                ..Default::default()
-            };
-            let page = ctx
-                .services
-                .list_users(&caller, &lookup)
-                .await
-                .map_err(server::fail)?;
-            match page.users.first() {
-                Some(user) => Some(user.id.to_string()),
-                // Nobody by that email: nothing they did.
-                None => {
-                    return Ok(AuditPage {
-                        rows: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
+        Some(key) => match find_user(&ctx, &admin, key).await? {
+            Some(user) => Some(user.id.to_string()),
+            // Nobody by that name: nothing they did.
+            None => {
+                return Ok(AuditPage {
+                    rows: Vec::new(),
+                    next_cursor: None,
+                });
             }
-        }
+        },
     };
     let params = da_types::AuditParams {
         action_prefix,
         actor_id,
         cursor,
-        limit: Some("50".into()),
+        limit: Some(da_types::paging::UI_PAGE.to_string()),
         ..Default::default()
     };
     ctx.services
-        .audit_log(&caller, &params)
+        .audit_log(&admin, &params)
         .await
         .map_err(server::fail)
 }
@@ -223,7 +208,7 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, UiError> {
     use crate::server;
     let ctx = server::context()?;
     ctx.services
-        .my_sessions(&server::caller()?)
+        .my_sessions(&server::interactive()?)
         .await
         .map_err(server::fail)
 }
@@ -232,10 +217,10 @@ pub async fn my_sessions() -> Result<Vec<SessionInfo>, UiError> {
 pub async fn revoke_my_session(id: String) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = da_domain::users::parse_id(&id, da_types::detail::SESSION_NOT_FOUND)
-        .map_err(server::fail)?;
+    let caller = server::interactive()?;
+    let id = server::id(&id, da_types::detail::SESSION_NOT_FOUND)?;
     ctx.services
-        .revoke_my_session(&server::caller()?, id, &server::client())
+        .revoke_my_session(&caller, id, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -246,24 +231,24 @@ pub async fn revoke_other_sessions() -> Result<usize, UiError> {
     use crate::server;
     let ctx = server::context()?;
     ctx.services
-        .revoke_my_other_sessions(&server::caller()?, &server::client())
+        .revoke_my_other_sessions(&server::interactive()?, &server::client())
         .await
         .map_err(server::fail)
 }
 
 #[server(prefix = "/rpc", endpoint = "me/password")]
 pub async fn change_password(
-    current_password: String,
-    new_password: String,
+    current_password: Secret,
+    new_password: Secret,
 ) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
     let request = da_types::ChangePasswordRequest {
-        current_password,
-        new_password,
+        current_password: current_password.into_inner(),
+        new_password: new_password.into_inner(),
     };
     ctx.services
-        .change_own_password(&server::caller()?, &request, &server::client())
+        .change_own_password(&server::interactive()?, &request, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -284,8 +269,8 @@ pub async fn request_reset(email: String) -> Result<String, UiError> {
 pub async fn redeem_link(
     setup: bool,
     email: String,
-    token: String,
-    password: String,
+    token: Secret,
+    password: Secret,
     name: Option<String>,
 ) -> Result<(), UiError> {
     use crate::server;
@@ -294,16 +279,16 @@ pub async fn redeem_link(
     let token_response = if setup {
         let request = da_types::SetupRequest {
             email,
-            token,
-            password,
+            token: token.into_inner(),
+            password: password.into_inner(),
             name,
         };
         ctx.services.complete_setup(&request, &client).await
     } else {
         let request = da_types::ResetConfirmRequest {
             email,
-            token,
-            password,
+            token: token.into_inner(),
+            password: password.into_inner(),
         };
         ctx.services.confirm_password_reset(&request, &client).await
     }
@@ -340,7 +325,7 @@ pub async fn create_token(
         role: role.filter(|r| !r.is_empty()),
     };
     ctx.services
-        .create_token(&server::caller()?, &request, &server::client())
+        .create_token(&server::interactive()?, &request, &server::client())
         .await
         .map_err(server::fail)
 }
@@ -359,7 +344,7 @@ pub async fn my_tokens() -> Result<Vec<TokenItem>, UiError> {
 pub async fn revoke_token(id: String) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::token_id(&id)?;
+    let id = server::id(&id, da_types::detail::TOKEN_NOT_FOUND)?;
     ctx.services
         .revoke_my_token(&server::caller()?, id, &server::client())
         .await
@@ -375,38 +360,27 @@ pub async fn all_tokens(
 ) -> Result<AdminTokenPage, UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let caller = server::caller()?;
+    let admin = server::admin()?;
     let user_id = match owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
         None => None,
-        Some(email) => {
-            let lookup = da_types::UserListParams {
-                email: Some(email.to_owned()),
-                ..Default::default()
-            };
-            let page = ctx
-                .services
-                .list_users(&caller, &lookup)
-                .await
-                .map_err(server::fail)?;
-            match page.users.first() {
-                Some(user) => Some(user.id.to_string()),
-                None => {
-                    return Ok(AdminTokenPage {
-                        tokens: Vec::new(),
-                        total: 0,
-                    });
-                }
+        Some(key) => match find_user(&ctx, &admin, key).await? {
+            Some(user) => Some(user.id.to_string()),
+            None => {
+                return Ok(AdminTokenPage {
+                    tokens: Vec::new(),
+                    total: 0,
+                });
             }
-        }
+        },
     };
     let params = da_types::TokenListParams {
         user_id,
         status: status.filter(|s| !s.is_empty()),
-        limit: Some("50".into()),
+        limit: Some(da_types::paging::UI_PAGE.to_string()),
         offset: Some(offset.to_string()),
     };
     ctx.services
-        .all_tokens(&caller, &params)
+        .all_tokens(&admin, &params)
         .await
         .map_err(server::fail)
 }
@@ -415,9 +389,10 @@ pub async fn all_tokens(
 pub async fn admin_revoke_token(id: String) -> Result<(), UiError> {
     use crate::server;
     let ctx = server::context()?;
-    let id = server::token_id(&id)?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::TOKEN_NOT_FOUND)?;
     ctx.services
-        .admin_revoke_token(&server::caller()?, id, &server::client())
+        .admin_revoke_token(&caller, id, &server::client())
         .await
         .map_err(server::fail)
 }

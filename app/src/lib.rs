@@ -10,6 +10,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod error;
 pub mod install;
 pub mod layout;
 pub mod pages;

@@ -2,6 +2,7 @@
 
 use crate::api::Login;
 use crate::layout::{Page, go_to, use_me};
+use da_types::Secret;
 use da_types::detail::login_error_message;
 use da_types::safe_next;
 use leptos::ev::SubmitEvent;
@@ -34,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
         set_error.set(None);
         login.dispatch(Login {
             email: value(email),
-            password: value(password),
+            password: Secret::new(value(password)),
         });
     };
     Effect::new(move |_| match login.value().get() {

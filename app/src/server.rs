@@ -1,8 +1,9 @@
 //! Server-side plumbing for server functions (feature `ssr` only): the services from context,
-//! the caller from the request the auth middleware already resolved, cookies and statuses.
+//! the caller (and its capabilities) from the request the auth middleware already resolved,
+//! cookies, statuses, and the page's Content-Security-Policy.
 
-use crate::api::UiError;
-use da_domain::{AuthState, ClientInfo, Principal, Services};
+use crate::error::UiError;
+use da_domain::{Admin, AuthState, ClientInfo, Interactive, Principal, Services};
 use da_types::{ApiError, TokenResponse};
 use http::header::{CONTENT_SECURITY_POLICY, SET_COOKIE};
 use http::{HeaderValue, StatusCode};
@@ -32,15 +33,21 @@ pub fn caller() -> Result<Principal, UiError> {
     let auth = request_parts().and_then(|parts| parts.extensions.get::<AuthState>().cloned());
     match auth {
         Some(AuthState::Authenticated(principal)) => Ok(principal),
-        Some(AuthState::Refused(detail)) => Err(reject(ApiError::new(
-            da_types::ErrorCode::Unauthenticated,
-            detail,
-        ))),
-        _ => Err(reject(ApiError::new(
-            da_types::ErrorCode::Unauthenticated,
-            da_types::detail::MISSING_CREDENTIAL,
+        Some(AuthState::Refused(why)) => Err(fail(da_domain::Error::Unauthenticated(why))),
+        _ => Err(fail(da_domain::Error::Unauthenticated(
+            da_types::detail::AuthFailure::MissingCredential,
         ))),
     }
+}
+
+/// The caller as an admin, or the 401/403 the policy gives.
+pub fn admin() -> Result<Admin, UiError> {
+    da_domain::require_admin(&caller()?).map_err(fail)
+}
+
+/// The caller's interactive session, or the 401/403 the policy gives.
+pub fn interactive() -> Result<Interactive, UiError> {
+    da_domain::require_session(&caller()?).map_err(fail)
 }
 
 /// The signed-in caller, if any: for public pages, which must not answer 401 to visitors.
@@ -51,14 +58,9 @@ pub fn signed_in() -> Option<Principal> {
     }
 }
 
-/// A user id from the UI; a malformed one names nobody.
-pub fn user_id(raw: &str) -> Result<uuid::Uuid, UiError> {
-    da_domain::users::parse_id(raw, da_types::detail::USER_NOT_FOUND).map_err(fail)
-}
-
-/// A token id from the UI; a malformed one names nothing.
-pub fn token_id(raw: &str) -> Result<uuid::Uuid, UiError> {
-    da_domain::users::parse_id(raw, da_types::detail::TOKEN_NOT_FOUND).map_err(fail)
+/// An id from the UI; a malformed one names nothing (404 with `not_found`).
+pub fn id(raw: &str, not_found: &str) -> Result<uuid::Uuid, UiError> {
+    da_domain::params::parse_id(raw, not_found).map_err(fail)
 }
 
 pub fn client() -> ClientInfo {
@@ -67,12 +69,10 @@ pub fn client() -> ClientInfo {
         .unwrap_or_default()
 }
 
-/// Turns a domain error into what the UI shows, and gives the RPC response its real status.
+/// Turns a domain error into what the UI shows (through the one conversion that logs causes),
+/// and gives the RPC response its real status.
 pub fn fail(err: da_domain::Error) -> UiError {
-    reject(err.into())
-}
-
-fn reject(api: ApiError) -> UiError {
+    let api: ApiError = err.into_api();
     if let (Some(response), Ok(status)) = (
         use_context::<ResponseOptions>(),
         StatusCode::from_u16(api.code.status()),
@@ -83,10 +83,9 @@ fn reject(api: ApiError) -> UiError {
 }
 
 pub fn set_session_cookie(ctx: &ServerContext, token: &TokenResponse) {
-    let max_age = (token.expires_at - chrono_now()).num_seconds();
-    set_cookie(&da_types::cookie::session_cookie(
-        &token.access_token,
-        max_age,
+    set_cookie(&da_types::cookie::login_cookie(
+        token,
+        chrono::Utc::now(),
         ctx.secure_cookies,
     ));
 }
@@ -104,24 +103,43 @@ fn set_cookie(value: &str) {
     }
 }
 
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+/// The one Content-Security-Policy of every HTML response: with the page's script nonce when
+/// it has inline hydration scripts, without one for the HTML the server makes itself.
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(nonce) => format!("'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
 }
 
-/// A CSP that allows exactly this response's inline hydration scripts (by nonce) and the wasm.
+/// Sets the policy for this page render, allowing exactly its inline scripts (by nonce).
 pub fn set_content_security_policy() {
     let Some(nonce) = leptos::nonce::use_nonce() else {
         return;
     };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    );
+    let policy = content_security_policy(Some(&nonce.to_string()));
     if let (Some(response), Ok(value)) = (
         use_context::<ResponseOptions>(),
         HeaderValue::from_str(&policy),
     ) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_differs_only_by_the_nonce() {
+        let with = content_security_policy(Some("abc"));
+        let without = content_security_policy(None);
+        assert_eq!(with.replace(" 'nonce-abc'", ""), without);
+        assert!(!without.contains("unsafe-inline"));
     }
 }

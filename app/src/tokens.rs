@@ -282,9 +282,9 @@ fn AllTokens() -> impl IntoView {
                         <div class="pager">
                             <span class="muted">{format!("{total} tokens")}</span>
                             <button type="button" class="secondary" disabled=move || offset.get() == 0
-                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(50))>"Previous"</button>
-                            <button type="button" class="secondary" disabled=move || offset.get() + 50 >= total
-                                on:click=move |_| set_offset.update(|o| *o += 50)>"Next"</button>
+                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(u64::from(da_types::paging::UI_PAGE)))>"Previous"</button>
+                            <button type="button" class="secondary" disabled=move || offset.get() + u64::from(da_types::paging::UI_PAGE) >= total
+                                on:click=move |_| set_offset.update(|o| *o += u64::from(da_types::paging::UI_PAGE))>"Next"</button>
                         </div>
                     }.into_any()
                 }

@@ -79,9 +79,10 @@ impl CliError {
     }
 
     pub fn print_and_exit_code(&self) -> ExitCode {
-        eprintln!("da: {}", self.message);
+        // A server's message can echo what someone typed: never let it drive the terminal.
+        eprintln!("da: {}", crate::output::printable(&self.message));
         if let Some(hint) = &self.hint {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", crate::output::printable(hint));
         }
         ExitCode::from(self.exit as u8)
     }

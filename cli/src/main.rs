@@ -16,7 +16,10 @@ use context::Context;
 use error::CliError;
 use std::process::ExitCode;
 
-const ROLES: [&str; 4] = ["viewer", "analyst", "km_admin", "admin"];
+/// The role names clap offers and checks, from the one list of roles.
+fn roles() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(da_types::Role::ALL.map(|role| role.as_str()))
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,7 +97,7 @@ enum TokenCommand {
         #[arg(long, value_parser = commands::auth::parse_ttl)]
         ttl: Option<commands::auth::Ttl>,
         /// A narrower role than yours
-        #[arg(long, value_parser = ROLES)]
+        #[arg(long, value_parser = roles())]
         role: Option<String>,
         /// Print only the token
         #[arg(long)]
@@ -137,7 +140,7 @@ enum UsersCommand {
         /// Part of an email or name
         #[arg(long)]
         search: Option<String>,
-        #[arg(long, value_parser = ROLES)]
+        #[arg(long, value_parser = roles())]
         role: Option<String>,
         /// Only deactivated users
         #[arg(long)]
@@ -150,7 +153,7 @@ enum UsersCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
-        #[arg(long, value_parser = ROLES)]
+        #[arg(long, value_parser = roles())]
         role: Option<String>,
         /// Email the setup link to the user (needs SMTP on the server)
         #[arg(long)]
@@ -163,7 +166,7 @@ enum UsersCommand {
     SetRole {
         #[arg(value_name = "USER")]
         user: String,
-        #[arg(value_parser = ROLES)]
+        #[arg(value_parser = roles())]
         role: String,
     },
     /// Let a deactivated user sign in again

@@ -2,12 +2,34 @@
 
 use crate::error::CliError;
 use chrono::{DateTime, Utc};
+use da_types::validation::is_forbidden_char;
 use serde::Serialize;
+use std::borrow::Cow;
 
-/// Writes to stdout. A closed pipe (`da … | head`) ends the program quietly, as for any Unix
-/// filter, instead of the panic `print!` would give.
+/// `text` safe for a terminal: control characters and bidi controls (which could move the
+/// cursor, retitle the window, ring the bell or make text read backwards) become visible
+/// escapes like `\u{1b}`. Line breaks stay, so multi-line output keeps its shape.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_forbidden_char(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c != '\n' && is_forbidden_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes to stdout, through [`printable`]: nothing a server or user sent reaches the terminal
+/// raw. A closed pipe (`da … | head`) ends the program quietly, as for any Unix filter, instead
+/// of the panic `print!` would give.
 pub fn emit(text: &str) {
     use std::io::Write;
+    let text = printable(text);
     let mut stdout = std::io::stdout().lock();
     if let Err(err) = stdout
         .write_all(text.as_bytes())
@@ -28,11 +50,22 @@ macro_rules! outln {
     };
 }
 
-/// Pretty JSON on stdout.
+/// Pretty JSON on stdout. JSON escapes C0 controls itself; the others (DEL, C1, bidi controls)
+/// are written as `\uXXXX` escapes too, which parse back to the same strings.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::failure(format!("cannot encode JSON: {e}")))?;
-    outln!("{text}");
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        // Outside strings JSON has only ASCII punctuation and whitespace, so any such
+        // character is inside a string, where `\uXXXX` means the same.
+        if c != '\n' && is_forbidden_char(c) {
+            escaped.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    outln!("{escaped}");
     Ok(())
 }
 
@@ -143,6 +176,20 @@ mod tests {
             table.render(),
             "NAME         ROLE\na-long-name  admin\nb            viewer\n"
         );
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("plain\nlines"), "plain\nlines");
+        assert_eq!(
+            printable("Eve\u{1b}[2J\u{7}\u{202e}x\t"),
+            r"Eve\u{1b}[2J\u{7}\u{202e}x\u{9}"
+        );
+        let mut table = Table::new(&["NAME"]);
+        table.row(vec!["a\u{1b}]0;pwned\u{7}".into()]);
+        let shown = printable(&table.render()).into_owned();
+        assert!(!shown.contains('\u{1b}'));
+        assert!(shown.contains(r"a\u{1b}]0;pwned\u{7}"));
     }
 
     #[test]

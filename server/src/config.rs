@@ -80,6 +80,58 @@ pub struct Args {
     pub log_format: Option<String>,
 }
 
+impl Args {
+    /// Flags and `DA_*` variables, flags first. A variable set to the empty string counts as
+    /// unset, as compose files and env files write "not set" (`DA_ADMIN_EMAIL=`).
+    pub fn from_env_and_flags() -> Args {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Args::command().mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.is_empty());
+            if empty { arg.env(None::<&str>) } else { arg }
+        });
+        let matches = command.get_matches();
+        Args::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+}
+
+/// Where the data lives, by the scheme of `DA_DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `duckdb://PATH`: the embedded file.
+    DuckDb(PathBuf),
+    /// `postgres://…` or `postgresql://…` (may carry a password).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseUrl::DuckDb(path) => write!(f, "duckdb://{}", path.display()),
+            DatabaseUrl::Postgres(_) => f.write_str("postgres://<redacted>"),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        if let Some(path) = url.strip_prefix("duckdb://") {
+            if path.is_empty() {
+                bail!(
+                    "DA_DATABASE_URL: duckdb:// needs a file path, e.g. duckdb:///srv/da/da.duckdb"
+                );
+            }
+            return Ok(DatabaseUrl::DuckDb(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        bail!("DA_DATABASE_URL must look like duckdb://PATH or postgres://USER:PASS@HOST/DB")
+    }
+}
+
 /// The same settings as read from a TOML file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,8 +168,7 @@ pub enum LogFormat {
 pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
-    /// The DuckDB file (from `duckdb://PATH`).
-    pub database_path: PathBuf,
+    pub database: DatabaseUrl,
     /// `None`: generate once into the data dir.
     pub jwt_secret: Option<String>,
     pub public_url: Option<String>,
@@ -145,7 +196,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("data_dir", &self.data_dir)
-            .field("database_path", &self.database_path)
+            .field("database", &self.database)
             .field("jwt_secret", &redact(&self.jwt_secret))
             .field("public_url", &self.public_url)
             .field("admin_email", &self.admin_email)
@@ -184,18 +235,9 @@ impl Config {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./data"));
-        let database_url = args.database_url.or(file.database_url);
-        let database_path = match database_url {
-            None => data_dir.join("da.duckdb"),
-            Some(url) => match url.strip_prefix("duckdb://") {
-                Some(path) if !path.is_empty() => PathBuf::from(path),
-                _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                    bail!(
-                        "DA_DATABASE_URL: the PostgreSQL backend is not available in this build; use duckdb://PATH"
-                    )
-                }
-                _ => bail!("DA_DATABASE_URL must look like duckdb://PATH"),
-            },
+        let database = match args.database_url.or(file.database_url) {
+            None => DatabaseUrl::DuckDb(data_dir.join("da.duckdb")),
+            Some(url) => DatabaseUrl::parse(&url)?,
         };
         let session_hours = args.session_hours.or(file.session_hours).unwrap_or(24);
         if !(1..=24 * 366).contains(&session_hours) {
@@ -242,6 +284,13 @@ impl Config {
         if smtp_url.is_some() && smtp_from.is_none() {
             bail!("DA_SMTP_FROM (the sender address) is required with DA_SMTP_URL");
         }
+        if smtp_url.is_some() && public_url.is_none() {
+            bail!(
+                "DA_SMTP_URL is set but DA_PUBLIC_URL is not: mailed links must point at this \
+                 server's public address, never at whatever Host a request named; set \
+                 DA_PUBLIC_URL (e.g. https://da.example.com)"
+            );
+        }
         let defaults = da_domain::RateLimitConfig::default();
         let rate_limits = da_domain::RateLimitConfig {
             login_per_minute: args
@@ -271,7 +320,7 @@ impl Config {
                 .or(file.bind)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             data_dir,
-            database_path,
+            database,
             jwt_secret,
             public_url,
             admin_email,
@@ -323,7 +372,10 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let config = merge(Args::default(), "").unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:8000");
-        assert_eq!(config.database_path, PathBuf::from("./data/da.duckdb"));
+        assert_eq!(
+            config.database,
+            DatabaseUrl::DuckDb(PathBuf::from("./data/da.duckdb"))
+        );
         assert_eq!(config.session_hours, 24);
         assert_eq!(config.trusted_proxy_hops, 0);
         assert_eq!(config.log_format, LogFormat::Human);
@@ -337,7 +389,10 @@ mod tests {
         };
         let config = merge(args, "session_hours = 12\ndata_dir = \"/srv/da\"").unwrap();
         assert_eq!(config.session_hours, 8);
-        assert_eq!(config.database_path, PathBuf::from("/srv/da/da.duckdb"));
+        assert_eq!(
+            config.database,
+            DatabaseUrl::DuckDb(PathBuf::from("/srv/da/da.duckdb"))
+        );
     }
 
     #[test]
@@ -352,15 +407,26 @@ mod tests {
                 .to_string()
                 .contains("at least 32 bytes")
         );
-        let pg = Args {
-            database_url: Some("postgres://x".into()),
+        let unknown = Args {
+            database_url: Some("mysql://x".into()),
             ..Args::default()
         };
         assert!(
-            merge(pg, "")
+            merge(unknown, "")
                 .unwrap_err()
                 .to_string()
-                .contains("PostgreSQL")
+                .contains("duckdb://PATH or postgres://")
+        );
+        let mail_without_url = Args {
+            smtp_url: Some("smtp://mail:25".into()),
+            smtp_from: Some("da@x".into()),
+            ..Args::default()
+        };
+        assert!(
+            merge(mail_without_url, "")
+                .unwrap_err()
+                .to_string()
+                .contains("DA_PUBLIC_URL")
         );
         assert!(Config::merge(Args::default(), FileSettings::default()).is_ok());
         assert!(toml::from_str::<FileSettings>("bogus = 1").is_err());
@@ -379,5 +445,10 @@ mod tests {
             !shown.contains("ssss") && !shown.contains("hunter2"),
             "{shown}"
         );
+        let pg = Args {
+            database_url: Some("postgres://da:pg-secret@db/da".into()),
+            ..Args::default()
+        };
+        assert!(!format!("{:?}", merge(pg, "").unwrap()).contains("pg-secret"));
     }
 }

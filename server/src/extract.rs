@@ -6,8 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use da_domain::{AuthState, ClientInfo, Principal};
+use da_domain::{Admin, AuthState, ClientInfo, Interactive, Principal};
 use da_types::ErrorCode;
+use da_types::detail::AuthFailure;
 use serde::de::DeserializeOwned;
 
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -19,16 +20,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<AuthState>() {
-            Some(AuthState::Authenticated(principal)) => Ok(Authenticated(principal.clone())),
-            Some(AuthState::Refused(detail)) => {
-                Err(HttpError::new(ErrorCode::Unauthenticated, *detail))
+        let why = match parts.extensions.get::<AuthState>() {
+            Some(AuthState::Authenticated(principal)) => {
+                return Ok(Authenticated(principal.clone()));
             }
-            Some(AuthState::Anonymous) | None => Err(HttpError::new(
-                ErrorCode::Unauthenticated,
-                da_domain::error::detail::MISSING_CREDENTIAL,
-            )),
-        }
+            Some(AuthState::Refused(why)) => *why,
+            Some(AuthState::Anonymous) | None => AuthFailure::MissingCredential,
+        };
+        Err(da_domain::Error::Unauthenticated(why).into())
+    }
+}
+
+/// The caller of an admin-only route: 401 without a credential, 403 for a non-admin (the
+/// policy of `da_domain::policy`).
+pub struct AdminCaller(pub Admin);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(AdminCaller(da_domain::require_admin(&caller)?))
+    }
+}
+
+/// The caller of a route that needs an interactive session: 403 for a PAT.
+pub struct SessionCaller(pub Interactive);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCaller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(SessionCaller(da_domain::require_session(&caller)?))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one place a domain error becomes an HTTP response: status from the code table, body
-//! `{"detail", "code"}`. Internal causes are logged here and never sent.
+//! `{"detail", "code"}`. Internal causes are logged (by `da_domain::Error::into_api`) and never
+//! sent.
 
 use axum::Json;
 use axum::http::header::RETRY_AFTER;
@@ -25,14 +26,10 @@ impl HttpError {
 
 impl From<da_domain::Error> for HttpError {
     fn from(err: da_domain::Error) -> Self {
-        match &err {
-            da_domain::Error::Internal(cause) => tracing::error!(%cause, "internal error"),
-            da_domain::Error::Unavailable(cause) => tracing::warn!(%cause, "storage unavailable"),
-            _ => {}
-        }
         HttpError {
             retry_after: err.retry_after(),
-            error: err.into(),
+            // The one conversion: it logs internal causes and keeps only the sentence.
+            error: err.into_api(),
         }
     }
 }

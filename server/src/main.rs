@@ -1,11 +1,10 @@
 //! `da-server`: parse configuration, then run until SIGTERM / Ctrl-C.
 
-use clap::Parser;
 use server::config::{Args, Config};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let config = match Config::load(Args::parse()) {
+    let config = match Config::load(Args::from_env_and_flags()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("da-server: {err:#}");

@@ -1,28 +1,24 @@
-//! Request pipeline pieces: credential resolution (with the browser-vs-API rule and the
-//! cross-site check), security headers, and the JSON envelope for framework errors.
+//! Request pipeline pieces: the Host check, credential resolution (with the browser-vs-API rule
+//! and the cross-site check), security headers, and the JSON envelope for framework errors.
 
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
-    AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, LOCATION, ORIGIN, REFERER,
-    REFERRER_POLICY, SET_COOKIE, USER_AGENT, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, HOST, LOCATION,
+    ORIGIN, REFERER, REFERRER_POLICY, SET_COOKIE, STRICT_TRANSPORT_SECURITY, USER_AGENT,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use da_domain::AuthState;
 use da_domain::ClientInfo;
-use da_domain::error::detail;
+use da_types::detail::{self, AuthFailure};
 use da_types::{ApiError, ErrorCode, SESSION_COOKIE};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::SocketAddr;
-
-/// The CSP for HTML that did not set its own (the SPA sets one with its script nonce).
-pub const FALLBACK_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; \
-     form-action 'self'; frame-ancestors 'none'";
 
 /// Where the credential came from; the cross-site check applies to the cookie only.
 enum Presented {
@@ -115,8 +111,16 @@ pub fn login_redirect(path_and_query: &str) -> String {
     )
 }
 
-/// Is this request's `Origin` (or, without one, `Referer`) another site than ours?
+/// Did a browser send this request from another site? Fetch metadata (`Sec-Fetch-Site`) when
+/// the browser sends it, else the `Origin` (or, without one, `Referer`) against our origin.
 fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // `none`: typed into the address bar or a bookmark; `same-site` is a sibling
+        // subdomain, which is another origin all the same.
+        if !matches!(site, "same-origin" | "none") {
+            return true;
+        }
+    }
     let source = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))
@@ -166,6 +170,60 @@ fn request_origin(headers: &HeaderMap, trusted_proxy_hops: usize) -> Option<Stri
     Some(format!("{scheme}://{host}"))
 }
 
+/// The host name of a `Host` header value or URL authority, without the port, lower-cased.
+fn host_name(authority: &str) -> String {
+    let authority = authority.trim();
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        // [v6]:port
+        rest.split(']').next().unwrap_or("")
+    } else {
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, port)| {
+                if port.bytes().all(|b| b.is_ascii_digit()) {
+                    host
+                } else {
+                    authority
+                }
+            })
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Whether `Host` names us: the public URL's host, or a loopback address (a local probe, the
+/// server's own tools). Anything else is DNS rebinding or host-header poisoning.
+pub fn is_expected_host(host: Option<&str>, public_url: &str) -> bool {
+    let Some(host) = host.map(host_name) else {
+        return false;
+    };
+    let ours = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .map(host_name)
+        .unwrap_or_default();
+    host == ours
+        || host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// With `DA_PUBLIC_URL` set, refuses requests addressed to any other host (400 `Unexpected
+/// Host header`), but for `/api/health`, which load balancers probe by address.
+pub async fn host_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(public_url) = state.config.public_url.as_deref()
+        && req.uri().path() != "/api/health"
+    {
+        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+        if !is_expected_host(host, public_url) {
+            return HttpError::new(ErrorCode::Invalid, detail::UNEXPECTED_HOST).into_response();
+        }
+    }
+    next.run(req).await
+}
+
 /// `scheme://authority` of a URL, lower-cased scheme.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -196,16 +254,17 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
 
     let presented = presented_credential(req.headers());
     let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if state_changing
-        && matches!(presented, Presented::Cookie(_))
-        && is_cross_site(req.headers(), state.config.public_url.as_deref())
+    // Everything but a credential in the Authorization header is what a browser sends on its
+    // own: the cookie, and nothing at all (a login form that would *set* the cookie).
+    let ambient = matches!(presented, Presented::Cookie(_) | Presented::Nothing);
+    if state_changing && ambient && is_cross_site(req.headers(), state.config.public_url.as_deref())
     {
-        return HttpError::new(ErrorCode::Forbidden, "Cross-site request refused").into_response();
+        return HttpError::new(ErrorCode::Forbidden, detail::CROSS_SITE).into_response();
     }
 
     let auth = match &presented {
         Presented::Nothing => AuthState::Anonymous,
-        Presented::MalformedHeader => AuthState::Refused(detail::MISSING_CREDENTIAL),
+        Presented::MalformedHeader => AuthState::Refused(AuthFailure::MissingCredential),
         Presented::Header(token) | Presented::Cookie(token) => {
             match state
                 .services
@@ -252,11 +311,25 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
     response
 }
 
-/// Hardening headers on every response; a strict CSP on HTML that did not bring its own.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Hardening headers on every response: HSTS behind an https public URL, `no-store` on the
+/// machine routes (their answers carry tokens, links and personal data), and on HTML the frame,
+/// referrer and content-security policies (a page render sets its own CSP with its nonce).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let machine = ["/api/", "/auth/", "/rpc/"]
+        .iter()
+        .any(|prefix| req.uri().path().starts_with(prefix));
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if state.secure_cookies() {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if machine && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let is_html = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -264,11 +337,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     if is_html {
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-        if !headers.contains_key(CONTENT_SECURITY_POLICY) {
-            headers.insert(
-                CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(FALLBACK_CSP),
-            );
+        if !headers.contains_key(CONTENT_SECURITY_POLICY)
+            && let Ok(policy) = HeaderValue::from_str(&app::server::content_security_policy(None))
+        {
+            headers.insert(CONTENT_SECURITY_POLICY, policy);
         }
     }
     response
@@ -417,6 +489,37 @@ mod tests {
             Some("https://da.example.com")
         ));
         assert!(!is_cross_site(&headers(&[("host", "x")]), None));
+        let fetched = |site| headers(&[("host", "da.local"), ("sec-fetch-site", site)]);
+        assert!(is_cross_site(&fetched("cross-site"), None));
+        assert!(is_cross_site(&fetched("same-site"), None));
+        assert!(!is_cross_site(&fetched("same-origin"), None));
+        assert!(!is_cross_site(&fetched("none"), None));
+    }
+
+    #[test]
+    fn only_our_host_and_loopback_pass_the_host_check() {
+        let ours = "https://da.example.com/base";
+        for good in [
+            "da.example.com",
+            "DA.example.com:443",
+            "127.0.0.1:8000",
+            "127.9.9.9",
+            "[::1]:8000",
+            "localhost:8000",
+        ] {
+            assert!(is_expected_host(Some(good), ours), "{good}");
+        }
+        for bad in [
+            "evil.example",
+            "da.example.com.evil.example",
+            "evil.example:da.example.com",
+            "10.0.0.1:8000",
+            "[2001:db8::1]",
+            "",
+        ] {
+            assert!(!is_expected_host(Some(bad), ours), "{bad}");
+        }
+        assert!(!is_expected_host(None, ours));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Start-up and shutdown: data dir, secrets, database, the first admin, the listener, the
 //! background flusher, and a graceful drain on SIGTERM / Ctrl-C.
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, DatabaseUrl, LogFormat};
 use crate::state::AppState;
 use anyhow::{Context, bail};
-use da_domain::{Services, ServicesConfig};
+use da_domain::{Services, ServicesConfig, Store};
 use da_store_duckdb::DuckDbStore;
 use leptos::config::LeptosOptions;
 use std::io::Write;
@@ -92,29 +92,35 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The backend named by the scheme of `DA_DATABASE_URL` (atuin-style: one `Store` per crate).
+async fn open_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    match database {
+        DatabaseUrl::DuckDb(path) => {
+            let path = path.clone();
+            let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&path))
+                .await
+                .context("database open task failed")??;
+            tracing::info!(path = %store.path().display(), "database ready (DuckDB)");
+            Ok(Arc::new(store))
+        }
+        DatabaseUrl::Postgres(_) => bail!(
+            "DA_DATABASE_URL names PostgreSQL, which this build of da-server does not include \
+             yet; use duckdb://PATH"
+        ),
+    }
+}
+
 pub async fn run(config: Config) -> anyhow::Result<()> {
     ensure_private_dir(&config.data_dir)?;
     let secret = jwt_secret(&config)?;
-    let db_path = config.database_path.clone();
-    let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&db_path))
-        .await
-        .context("database open task failed")??;
-    tracing::info!(path = %config.database_path.display(), "database ready");
+    let store = open_store(&config.database).await?;
 
     let mailer: Option<Arc<dyn da_domain::Mailer>> = match (&config.smtp_url, &config.smtp_from) {
-        (Some(url), Some(from)) => {
-            if config.public_url.is_none() {
-                tracing::warn!(
-                    "DA_SMTP_URL is set without DA_PUBLIC_URL: mailed links will use the Host \
-                     header of the request that caused them; set DA_PUBLIC_URL"
-                );
-            }
-            Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?))
-        }
+        (Some(url), Some(from)) => Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?)),
         _ => None,
     };
     let services = Services::new(
-        Arc::new(store),
+        store,
         ServicesConfig {
             jwt_secret: secret,
             session_hours: config.session_hours,

@@ -108,12 +108,16 @@ async fn install_sh_prefers_the_public_url() {
         .env("DA_PUBLIC_URL", "https://da.example.com/")
         .start()
         .await;
-    let response = server
+    // With a public URL, a foreign Host is refused before anything is rendered…
+    let foreign = server
         .get("/cli/install.sh")
         .header("host", "x$(id)")
         .send()
         .await
         .unwrap();
+    assert_eq!(foreign.status(), 400);
+    // …and the script served to a loopback request names the public URL, not the Host.
+    let response = server.get("/cli/install.sh").send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],

@@ -3,9 +3,15 @@
 mod audit;
 mod auth;
 mod bad_input;
+mod brakes;
+mod cache_races;
 mod cli;
+mod csrf;
 mod health;
+mod host_check;
+mod hygiene;
 mod install;
+mod lost_updates;
 mod pages;
 mod passwords;
 mod rate_limits;

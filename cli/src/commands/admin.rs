@@ -11,10 +11,15 @@ use crate::prompt;
 use da_client::ClientError;
 use da_types::{
     AuditParams, CreateUserRequest, TokenListParams, UpdateUserRequest, User, UserListParams,
+    UserRef,
 };
 
-/// The API's largest page.
-const PAGE: u32 = 1000;
+/// The largest page the server gives of both users and tokens.
+const PAGE: u32 = if da_types::paging::USERS_MAX < da_types::paging::TOKENS_MAX {
+    da_types::paging::USERS_MAX
+} else {
+    da_types::paging::TOKENS_MAX
+};
 
 /// Up to `limit` items of an offset-paged listing, in pages of at most [`PAGE`], and the
 /// server's total. `fetch(page_limit, offset)` asks for one page.
@@ -39,21 +44,18 @@ where
 }
 
 async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
-    let key = key.trim();
-    if let Ok(id) = key.parse::<uuid::Uuid>() {
-        return session
-            .client
-            .user(id)
-            .await
-            .map_err(|e| session.explain(e));
-    }
-    if !key.contains('@') {
-        return Err(CliError::usage(format!(
-            "{key:?} is neither a user id nor an email"
-        )));
-    }
+    let email = match UserRef::parse(key).map_err(CliError::usage)? {
+        UserRef::Id(id) => {
+            return session
+                .client
+                .user(id)
+                .await
+                .map_err(|e| session.explain(e));
+        }
+        UserRef::Email(email) => email,
+    };
     let params = UserListParams {
-        email: Some(key.to_owned()),
+        email: Some(email.clone()),
         limit: Some("1".into()),
         ..Default::default()
     };
@@ -65,7 +67,7 @@ async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
     users
         .into_iter()
         .next()
-        .ok_or_else(|| CliError::not_found(format!("no user with the email {key}")))
+        .ok_or_else(|| CliError::not_found(format!("no user with the email {email}")))
 }
 
 pub async fn list_users(
@@ -352,7 +354,7 @@ pub async fn revoke_token(ctx: &Context, id: &str) -> Result<(), CliError> {
 }
 
 /// The server's largest audit page.
-const AUDIT_PAGE: u32 = 500;
+const AUDIT_PAGE: u32 = da_types::paging::AUDIT_MAX;
 
 pub async fn audit(
     ctx: &Context,

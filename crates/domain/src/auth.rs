@@ -1,14 +1,20 @@
-//! Authentication: password login, logout, the first-admin bootstrap, and resolving a
-//! credential to a [`Principal`] on every request (the hot path).
+//! Authentication: password login, logout, the first-admin bootstrap, and resolving a session
+//! credential to a [`Principal`] on every request (the hot path; PATs are `tokens`'s part).
 
 use crate::audit;
-use crate::cache::{CachedSession, CachedUser};
+use crate::brakes::Bucket;
+use crate::cache::CachedSession;
 use crate::error::{Error, detail};
+use crate::params::{display_name, seconds};
+use crate::pat;
+use crate::policy::Interactive;
 use crate::principal::{Credential, Principal};
 use crate::services::{ClientInfo, Services};
-use crate::store::{CreateGuard, CreateOutcome, SessionRecord, UserRecord};
-use crate::throttle::Bucket;
-use chrono::{DateTime, Duration, Utc};
+use crate::store::{
+    AuditRecord, CreateGuard, CreateOutcome, LoginCheck, LoginOutcome, SessionRecord, UserRecord,
+};
+use chrono::{Duration, Utc};
+use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
     BootstrapRequest, CredentialInfo, CredentialKind, HealthDetailed, LoginRequest, MeResponse,
@@ -18,39 +24,37 @@ use std::time::Instant;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-/// Personal access tokens start with this; anything else is tried as a session JWT.
-pub const PAT_PREFIX: &str = crate::pat::PREFIX;
 const DEVICE_LABEL_MAX_CHARS: usize = 120;
 
 impl Services {
-    /// Resolves a bearer credential, in the order and with the messages of `API.md` §1.
+    /// Resolves a bearer credential, in the order and with the reasons of `API.md` §1.
     pub async fn authenticate(
         &self,
         credential: &str,
         ip: Option<&str>,
     ) -> Result<Principal, Error> {
-        if credential.starts_with(PAT_PREFIX) {
+        if credential.starts_with(pat::PREFIX) {
             return self.authenticate_pat(credential, ip).await;
         }
         let claims = self
             .inner
             .keys
             .verify(credential)
-            .ok_or(Error::Unauthenticated(detail::INVALID_TOKEN))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
         let user = self
             .cached_user(claims.sub)
             .await?
-            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::UserNotFound))?;
         if !user.active {
-            return Err(Error::Unauthenticated(detail::ACCOUNT_DEACTIVATED));
+            return Err(Error::Unauthenticated(AuthFailure::AccountDeactivated));
         }
         let now = Utc::now();
         let session = match self.cached_session(claims.sid).await? {
             Some(session) if !session.revoked && session.user_id == claims.sub => session,
-            _ => return Err(Error::Unauthenticated(detail::SESSION_REVOKED)),
+            _ => return Err(Error::Unauthenticated(AuthFailure::SessionRevoked)),
         };
         if session.expires_at <= now {
-            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+            return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
         }
         self.inner.session_activity.note(claims.sid, now, ip);
         Ok(Principal {
@@ -64,6 +68,23 @@ impl Services {
         })
     }
 
+    /// Refuses a password check from this client for this account while it is braked.
+    pub(crate) fn check_brakes(&self, email: &str, client: &ClientInfo) -> Result<(), Error> {
+        self.inner
+            .brakes
+            .check(email, client.ip.as_deref(), Instant::now())
+    }
+
+    /// Counts a password check's outcome against (or for) this client and account.
+    pub(crate) fn note_password_check(&self, email: &str, client: &ClientInfo, right: bool) {
+        let (brakes, ip, now) = (&self.inner.brakes, client.ip.as_deref(), Instant::now());
+        if right {
+            brakes.succeeded(email, ip, now);
+        } else {
+            brakes.failed(email, ip, now);
+        }
+    }
+
     /// `POST /auth/token`: checks the password and opens a session.
     pub async fn login(
         &self,
@@ -74,48 +95,63 @@ impl Services {
             .ip_limits
             .check(Bucket::Login, client.ip.as_deref())?;
         let email = normalize_email(&request.email).map_err(Error::invalid)?;
-        self.inner.backoff.check(&email, Instant::now())?;
+        self.check_brakes(&email, client)?;
         let user = self.inner.store.user_by_email(&email).await?;
-        let stored_hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         // Always verify (against a dummy hash when there is nothing to check) so that the
         // response time does not tell which emails exist.
         let verified = self
             .inner
             .hasher
-            .verify(&request.password, stored_hash)
+            .verify(&request.password, stored_hash.as_deref())
             .await?;
 
         let failure = match &user {
-            None => Some(("unknown_email", detail::INVALID_LOGIN)),
-            Some(u) if u.password_hash.is_none() => Some(("no_password", detail::NO_PASSWORD)),
-            Some(_) if !verified => Some(("wrong_password", detail::INVALID_LOGIN)),
-            Some(u) if !u.active => Some(("deactivated", detail::ACCOUNT_DEACTIVATED)),
+            None => Some(("unknown_email", AuthFailure::InvalidLogin)),
+            Some(u) if u.password_hash.is_none() => Some(("no_password", AuthFailure::NoPassword)),
+            Some(_) if !verified => Some(("wrong_password", AuthFailure::InvalidLogin)),
+            Some(u) if !u.active => Some(("deactivated", AuthFailure::AccountDeactivated)),
             Some(_) => None,
         };
-        if let Some((reason, message)) = failure {
-            if !verified {
-                self.inner.backoff.failed(&email, Instant::now());
-            }
-            let mut row = audit::record(audit::AUTH_LOGIN_FAILED, format!("user:{email}"))
-                .from_ip(client.ip.as_deref())
-                .with_params(serde_json::json!({ "email": email, "reason": reason }));
-            if let Some(u) = &user {
-                row = row.by(u.id, &u.email);
-            }
-            if let Err(err) = self.inner.store.insert_audit(&row).await {
-                tracing::warn!(error = %err, "could not audit a failed login");
-            }
-            return Err(Error::Unauthenticated(message));
+        // Unknown emails count as wrong passwords too: the brakes say nothing about which exist.
+        self.note_password_check(&email, client, verified);
+        if let Some((reason, why)) = failure {
+            self.audit_failed_login(&email, user.as_ref(), reason, client)
+                .await;
+            return Err(Error::Unauthenticated(why));
         }
         let user = user.expect("checked above");
-        self.inner.backoff.succeeded(&email);
-        self.start_session(&user, client, audit::AUTH_LOGIN).await
+        let check = LoginCheck {
+            password_hash: stored_hash,
+        };
+        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
+            .await
     }
 
-    /// Opens a server-side session for `user` and mints its JWT.
+    async fn audit_failed_login(
+        &self,
+        email: &str,
+        user: Option<&UserRecord>,
+        reason: &str,
+        client: &ClientInfo,
+    ) {
+        let mut row = audit::record(audit::AUTH_LOGIN_FAILED, format!("user:{email}"))
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({ "email": email, "reason": reason }));
+        if let Some(u) = user {
+            row = row.by(u.id, &u.email);
+        }
+        if let Err(err) = self.inner.store.insert_audit(&row).await {
+            tracing::warn!(error = %err, "could not audit a failed login");
+        }
+    }
+
+    /// Opens a server-side session for `user` and mints its JWT. `check` is what must still
+    /// hold when the session is written (see [`crate::store::Store::record_login`]).
     pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
+        check: &LoginCheck,
         client: &ClientInfo,
         action: &str,
     ) -> Result<TokenResponse, Error> {
@@ -135,41 +171,45 @@ impl Services {
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({ "device_label": session.device_label }));
-        self.inner.store.record_login(&session, &row).await?;
+        match self.inner.store.record_login(&session, check, &row).await? {
+            LoginOutcome::Recorded => {}
+            // The password changed while it was being checked: the one given is no longer it.
+            LoginOutcome::PasswordChanged | LoginOutcome::UserGone => {
+                return Err(Error::Unauthenticated(AuthFailure::InvalidLogin));
+            }
+            LoginOutcome::Deactivated => {
+                return Err(Error::Unauthenticated(AuthFailure::AccountDeactivated));
+            }
+        }
         self.inner
             .cache
-            .put_session(session.id, Some(CachedSession::from(&session)));
-        self.inner
-            .cache
-            .put_user(user.id, Some(CachedUser::from(user)));
+            .insert_new_session(session.id, CachedSession::from(&session));
         let access_token = self
             .inner
             .keys
             .mint(user.id, &user.email, session.id, now, expires_at)
-            .map_err(|e| Error::Internal(format!("could not sign a session token: {e}")))?;
+            .map_err(|e| Error::internal(format!("could not sign a session token: {e}")))?;
         Ok(TokenResponse {
             access_token,
             token_type: "bearer".into(),
             user_id: user.id,
             email: user.email.clone(),
             role: user.role,
-            expires_at: truncate_to_seconds(expires_at),
+            expires_at: seconds(expires_at),
         })
     }
 
     /// `POST /auth/logout`: revokes the caller's session server-side.
-    pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<(), Error> {
-        let session_id = principal
-            .session_id()
-            .ok_or_else(|| Error::Forbidden(detail::SESSION_REQUIRED.into()))?;
+    pub async fn logout(&self, caller: &Interactive, client: &ClientInfo) -> Result<(), Error> {
+        let session_id = caller.session_id();
         let row = audit::record(audit::AUTH_LOGOUT, format!("session:{session_id}"))
-            .by_principal(principal)
+            .by_principal(caller.principal())
             .from_ip(client.ip.as_deref());
         self.inner
             .store
             .revoke_session(session_id, Utc::now(), &row)
             .await?;
-        self.inner.cache.mark_session_revoked(session_id);
+        self.invalidate(&[crate::cache::Invalidation::Session(session_id)]);
         Ok(())
     }
 
@@ -208,7 +248,11 @@ impl Services {
                 serde_json::json!({ "email": user.email, "via_bootstrap_token": unlocked }),
             );
         self.insert_admin(&user, guard, &row).await?;
-        self.start_session(&user, client, audit::AUTH_LOGIN).await
+        let check = LoginCheck {
+            password_hash: user.password_hash.clone(),
+        };
+        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
+            .await
     }
 
     /// Creates the admin named by `DA_ADMIN_EMAIL` / `DA_ADMIN_PASSWORD` when no admin exists.
@@ -239,7 +283,7 @@ impl Services {
     ) -> Result<UserRecord, Error> {
         let email = normalize_email(email).map_err(Error::invalid)?;
         validate_password(password).map_err(Error::invalid)?;
-        let name = display_name(name, &email);
+        let name = display_name(name, &email)?;
         let password_hash = self.inner.hasher.hash(password).await?;
         let now = Utc::now();
         Ok(UserRecord {
@@ -261,15 +305,10 @@ impl Services {
         &self,
         user: &UserRecord,
         guard: CreateGuard,
-        row: &crate::store::AuditRecord,
+        row: &AuditRecord,
     ) -> Result<(), Error> {
         match self.inner.store.create_user(user, guard, None, row).await? {
-            CreateOutcome::Created => {
-                self.inner
-                    .cache
-                    .put_user(user.id, Some(CachedUser::from(user)));
-                Ok(())
-            }
+            CreateOutcome::Created => Ok(()),
             CreateOutcome::AdminExists => Err(Error::Forbidden(detail::BOOTSTRAP_DISABLED.into())),
             CreateOutcome::EmailTaken => Err(Error::Conflict(detail::EMAIL_TAKEN.into())),
         }
@@ -280,12 +319,12 @@ impl Services {
         let user = self
             .cached_user(principal.user_id)
             .await?
-            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::UserNotFound))?;
         let credential = match principal.credential {
             Credential::Session { expires_at, .. } => CredentialInfo {
                 kind: CredentialKind::Session,
                 token_id: None,
-                expires_at: Some(truncate_to_seconds(expires_at)),
+                expires_at: Some(seconds(expires_at)),
             },
             Credential::Pat {
                 token_id,
@@ -293,7 +332,7 @@ impl Services {
             } => CredentialInfo {
                 kind: CredentialKind::Pat,
                 token_id: Some(token_id),
-                expires_at: expires_at.map(truncate_to_seconds),
+                expires_at: expires_at.map(seconds),
             },
         };
         Ok(MeResponse {
@@ -302,7 +341,7 @@ impl Services {
             name: user.name,
             role: principal.role,
             active: user.active,
-            created_at: truncate_to_seconds(user.created_at),
+            created_at: seconds(user.created_at),
             credential,
         })
     }
@@ -322,59 +361,50 @@ impl Services {
     }
 }
 
-/// A user's display name: the given one trimmed, or the email's local part.
-pub fn display_name(name: Option<&str>, email: &str) -> String {
-    match name.map(str::trim) {
-        Some(name) if !name.is_empty() => name.chars().take(200).collect(),
-        _ => email.split('@').next().unwrap_or(email).to_owned(),
-    }
-}
-
-fn truncate_to_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
-}
-
 /// A short human label for a session, from its User-Agent: "Firefox on Linux", "da CLI 0.1.0".
+/// Never longer than 120 characters and free of control characters, whatever the client sent.
 pub fn device_label(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
         return "Unknown device".into();
     };
-    if let Some(version) = ua.strip_prefix("da-cli/") {
-        return format!("da CLI {}", version.split_whitespace().next().unwrap_or(""));
-    }
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chromium/", "Chromium"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-    ]
-    .into_iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map(|(_, name)| name);
-    let os = [
-        ("Windows", "Windows"),
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .into_iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map(|(_, name)| name);
-    match (browser, os) {
-        (Some(b), Some(o)) => format!("{b} on {o}"),
-        (Some(b), None) => b.to_owned(),
-        _ => ua
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(DEVICE_LABEL_MAX_CHARS)
-            .collect(),
-    }
+    let label = if let Some(version) = ua.strip_prefix("da-cli/") {
+        format!("da CLI {}", version.split_whitespace().next().unwrap_or(""))
+    } else {
+        let browser = [
+            ("Edg/", "Edge"),
+            ("OPR/", "Opera"),
+            ("Firefox/", "Firefox"),
+            ("Chromium/", "Chromium"),
+            ("Chrome/", "Chrome"),
+            ("Safari/", "Safari"),
+            ("curl/", "curl"),
+        ]
+        .into_iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| name);
+        let os = [
+            ("Windows", "Windows"),
+            ("Android", "Android"),
+            ("iPhone", "iOS"),
+            ("iPad", "iPadOS"),
+            ("Mac OS X", "macOS"),
+            ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"),
+        ]
+        .into_iter()
+        .find(|(marker, _)| ua.contains(marker))
+        .map(|(_, name)| name);
+        match (browser, os) {
+            (Some(b), Some(o)) => format!("{b} on {o}"),
+            (Some(b), None) => b.to_owned(),
+            _ => ua.to_owned(),
+        }
+    };
+    label
+        .chars()
+        .filter(|c| !da_types::validation::is_forbidden_char(*c))
+        .take(DEVICE_LABEL_MAX_CHARS)
+        .collect()
 }
 
 #[cfg(test)]
@@ -389,16 +419,14 @@ mod tests {
         assert_eq!(device_label(Some(chrome)), "Chrome on Windows");
         assert_eq!(device_label(Some("da-cli/0.1.0")), "da CLI 0.1.0");
         assert_eq!(device_label(None), "Unknown device");
-        assert_eq!(
-            device_label(Some(&"x".repeat(500))).len(),
-            DEVICE_LABEL_MAX_CHARS
-        );
-    }
-
-    #[test]
-    fn display_name_defaults_to_the_local_part() {
-        assert_eq!(display_name(None, "ada@example.com"), "ada");
-        assert_eq!(display_name(Some("  "), "ada@example.com"), "ada");
-        assert_eq!(display_name(Some(" Ada L "), "ada@example.com"), "Ada L");
+        for long in [
+            "x".repeat(500),
+            format!("da-cli/{}", "9".repeat(500)),
+            format!("Firefox/{}", "\u{202e}".repeat(500)),
+        ] {
+            let label = device_label(Some(&long));
+            assert!(label.chars().count() <= DEVICE_LABEL_MAX_CHARS, "{label}");
+            assert!(!label.contains('\u{202e}'));
+        }
     }
 }

@@ -1,14 +1,24 @@
-//! The in-memory view of what the hot authentication path needs: users and sessions.
+//! The in-memory view of what the hot authentication path needs: users, sessions and tokens.
 //!
-//! A hit costs a hash-map read, no database round trip. Every service call that changes a user
-//! or a session updates this cache in the same call (after its store write succeeded), so a
-//! revocation is seen by the very next request. A miss loads from the store and fills in.
-//! Absent rows are cached too (`None`), so a deleted user's token cannot hammer the store.
+//! A hit costs a hash-map read, no database round trip. Correctness rests on generations:
+//!
+//! - Every change that could make an entry stale ([`Invalidation`]) is applied *after* its
+//!   store write committed, and stamps the entry's slot with a new generation from one clock.
+//!   The slot stays behind as a tombstone even when nothing was cached for that key.
+//! - A fill takes a [`FillTicket`] (the clock's value) *before* it reads the store, and its
+//!   result is kept only if no invalidation of that key came after the ticket. So a read that
+//!   raced a revoke can never put the stale "valid" answer back after the revoke was applied.
+//! - A write may put what it wrote straight into the cache ([`AuthCache::write_through`]) only
+//!   if nothing else changed the key since the ticket it took before writing.
+//!
+//! The same [`Invalidation`] values are what a multi-replica deployment sends between nodes;
+//! [`AuthCache::invalidate_all`] is the resync after a lost invalidation channel.
 
 use chrono::{DateTime, Utc};
 use da_types::Role;
-use std::collections::HashMap;
-use std::sync::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
 use crate::store::{SessionRecord, TokenRecord, UserRecord};
@@ -51,7 +61,7 @@ impl From<&SessionRecord> for CachedSession {
     }
 }
 
-/// What the hot path needs of a personal access token, keyed by the token's hash.
+/// What the hot path needs of a personal access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedToken {
     pub id: Uuid,
@@ -59,8 +69,6 @@ pub struct CachedToken {
     pub role: Option<Role>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked: bool,
-    /// The IP of the latest use seen, to notice the first use from a new one.
-    pub last_ip: Option<String>,
 }
 
 impl From<&TokenRecord> for CachedToken {
@@ -71,91 +79,288 @@ impl From<&TokenRecord> for CachedToken {
             role: token.role,
             expires_at: token.expires_at,
             revoked: token.revoked_at.is_some(),
-            last_ip: token.last_used_ip.clone(),
         }
     }
+}
+
+/// One key whose cached state may be stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Invalidation {
+    User(Uuid),
+    Session(Uuid),
+    Token(Uuid),
+}
+
+/// A cache entry and the generation of the last change that touched it. `value: None` is a
+/// tombstone: the key changed, and the next lookup must read the store.
+struct Slot<T> {
+    generation: u64,
+    value: Option<T>,
+}
+
+#[derive(Default)]
+struct Tokens {
+    by_id: HashMap<Uuid, Slot<CachedToken>>,
+    /// SHA-256 → id. A hash names one token forever, so this never goes stale.
+    ids: HashMap<String, Uuid>,
 }
 
 #[derive(Default)]
 pub struct AuthCache {
-    users: RwLock<HashMap<Uuid, Option<CachedUser>>>,
-    sessions: RwLock<HashMap<Uuid, Option<CachedSession>>>,
-    /// Known tokens only (unknown hashes are not cached: anyone can mint well-formed garbage).
-    tokens: RwLock<HashMap<String, CachedToken>>,
-    token_hashes: RwLock<HashMap<Uuid, String>>,
+    clock: AtomicU64,
+    /// Fills with a ticket below this are discarded (set by [`AuthCache::invalidate_all`]).
+    floor: AtomicU64,
+    /// `Some(None)` is a cached "no such user".
+    users: RwLock<HashMap<Uuid, Slot<Option<CachedUser>>>>,
+    sessions: RwLock<HashMap<Uuid, Slot<Option<CachedSession>>>>,
+    /// Known tokens only: unknown hashes are not cached (anyone can mint well-formed garbage).
+    tokens: RwLock<Tokens>,
+    /// The IP of each token's latest use, to notice the first use from a new one. Not state
+    /// that invalidations concern.
+    token_ips: RwLock<HashMap<Uuid, String>>,
+    /// Tickets of fills in flight (ticket → how many), so tombstones are dropped only when no
+    /// fill that could be stale is still running.
+    fills: Mutex<BTreeMap<u64, usize>>,
+}
+
+/// Taken before a store read that will fill the cache; see the module docs.
+pub struct FillTicket<'a> {
+    cache: &'a AuthCache,
+    generation: u64,
+}
+
+impl Drop for FillTicket<'_> {
+    fn drop(&mut self) {
+        let mut fills = lock(&self.cache.fills);
+        if let Some(count) = fills.get_mut(&self.generation) {
+            *count -= 1;
+            if *count == 0 {
+                fills.remove(&self.generation);
+            }
+        }
+    }
+}
+
+impl FillTicket<'_> {
+    fn admits<T>(&self, slot: Option<&Slot<T>>) -> bool {
+        self.generation >= self.cache.floor.load(Ordering::SeqCst)
+            && slot.is_none_or(|slot| slot.generation <= self.generation)
+    }
+}
+
+/// Where a write-through leaves a slot: the written value under a new generation, or a
+/// tombstone when something else changed the key since `ticket`.
+fn write_slot<T>(slot: &mut Slot<T>, ticket: &FillTicket<'_>, generation: u64, value: T) {
+    let untouched = ticket.admits(Some(&*slot));
+    slot.generation = slot.generation.max(generation);
+    slot.value = untouched.then_some(value);
+}
+
+fn tombstone<T>(slot: &mut Slot<T>, generation: u64) {
+    slot.generation = slot.generation.max(generation);
+    slot.value = None;
 }
 
 impl AuthCache {
-    /// `Some(None)` is a cached "no such user"; `None` is a miss.
-    pub fn user(&self, id: Uuid) -> Option<Option<CachedUser>> {
-        read(&self.users).get(&id).cloned()
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::SeqCst) + 1
     }
 
-    pub fn put_user(&self, id: Uuid, user: Option<CachedUser>) {
-        write(&self.users).insert(id, user);
+    /// Take this before reading the store for a fill or a write-through.
+    pub fn ticket(&self) -> FillTicket<'_> {
+        let mut fills = lock(&self.fills);
+        let generation = self.clock.load(Ordering::SeqCst);
+        *fills.entry(generation).or_default() += 1;
+        FillTicket {
+            cache: self,
+            generation,
+        }
+    }
+
+    /// Marks keys stale. Call after the store write that changed them committed.
+    pub fn invalidate(&self, items: &[Invalidation]) {
+        for item in items {
+            let generation = self.tick();
+            match *item {
+                Invalidation::User(id) => tombstone(
+                    write(&self.users).entry(id).or_insert(Slot {
+                        generation,
+                        value: None,
+                    }),
+                    generation,
+                ),
+                Invalidation::Session(id) => tombstone(
+                    write(&self.sessions).entry(id).or_insert(Slot {
+                        generation,
+                        value: None,
+                    }),
+                    generation,
+                ),
+                Invalidation::Token(id) => tombstone(
+                    write(&self.tokens).by_id.entry(id).or_insert(Slot {
+                        generation,
+                        value: None,
+                    }),
+                    generation,
+                ),
+            }
+        }
+    }
+
+    /// Forgets everything and refuses every fill that started before: after an invalidation
+    /// may have been lost (another replica's message dropped), nothing cached is trusted.
+    pub fn invalidate_all(&self) {
+        let generation = self.tick();
+        self.floor.store(generation, Ordering::SeqCst);
+        write(&self.users).clear();
+        write(&self.sessions).clear();
+        write(&self.tokens).by_id.clear();
+    }
+
+    /// `Some(None)` is a cached "no such user"; `None` is a miss.
+    pub fn user(&self, id: Uuid) -> Option<Option<CachedUser>> {
+        read(&self.users)
+            .get(&id)
+            .and_then(|slot| slot.value.clone())
+    }
+
+    /// Caches what a store read begun after `ticket` found, unless the user changed since.
+    pub fn fill_user(&self, ticket: &FillTicket<'_>, id: Uuid, user: Option<CachedUser>) {
+        let mut users = write(&self.users);
+        if ticket.admits(users.get(&id)) {
+            users.insert(
+                id,
+                Slot {
+                    generation: ticket.generation,
+                    value: Some(user),
+                },
+            );
+        }
+    }
+
+    /// Caches a user as a write left it, unless anything else changed the user since `ticket`
+    /// (taken before the write): then the entry becomes a tombstone and the next request reads
+    /// the store.
+    pub fn write_through_user(&self, ticket: &FillTicket<'_>, id: Uuid, user: Option<CachedUser>) {
+        let generation = self.tick();
+        let mut users = write(&self.users);
+        let slot = users.entry(id).or_insert(Slot {
+            generation,
+            value: None,
+        });
+        write_slot(slot, ticket, generation, user);
     }
 
     pub fn session(&self, id: Uuid) -> Option<Option<CachedSession>> {
-        read(&self.sessions).get(&id).copied()
+        read(&self.sessions).get(&id).and_then(|slot| slot.value)
     }
 
-    pub fn put_session(&self, id: Uuid, session: Option<CachedSession>) {
-        write(&self.sessions).insert(id, session);
-    }
-
-    pub fn mark_session_revoked(&self, id: Uuid) {
-        if let Some(Some(session)) = write(&self.sessions).get_mut(&id) {
-            session.revoked = true;
+    pub fn fill_session(&self, ticket: &FillTicket<'_>, id: Uuid, session: Option<CachedSession>) {
+        let mut sessions = write(&self.sessions);
+        if ticket.admits(sessions.get(&id)) {
+            sessions.insert(
+                id,
+                Slot {
+                    generation: ticket.generation,
+                    value: Some(session),
+                },
+            );
         }
     }
 
-    /// Drops sessions that can never authenticate again, so the map stays bounded by the
-    /// number of live sessions.
-    pub fn prune_sessions(&self, now: DateTime<Utc>) {
-        write(&self.sessions).retain(|_, session| match session {
-            Some(s) => s.expires_at > now,
-            None => false,
-        });
+    /// A session this process just created: nothing else can know its id yet.
+    pub fn insert_new_session(&self, id: Uuid, session: CachedSession) {
+        let generation = self.tick();
+        write(&self.sessions).insert(
+            id,
+            Slot {
+                generation,
+                value: Some(Some(session)),
+            },
+        );
     }
 
+    /// The token with this SHA-256, when cached.
     pub fn token(&self, hash: &str) -> Option<CachedToken> {
-        read(&self.tokens).get(hash).cloned()
+        let tokens = read(&self.tokens);
+        let id = tokens.ids.get(hash)?;
+        tokens.by_id.get(id)?.value.clone()
     }
 
-    pub fn put_token(&self, hash: &str, token: CachedToken) {
-        write(&self.token_hashes).insert(token.id, hash.to_owned());
-        write(&self.tokens).insert(hash.to_owned(), token);
-    }
-
-    pub fn mark_token_revoked(&self, id: Uuid) {
-        let Some(hash) = read(&self.token_hashes).get(&id).cloned() else {
-            return;
-        };
-        if let Some(token) = write(&self.tokens).get_mut(&hash) {
-            token.revoked = true;
+    pub fn fill_token(&self, ticket: &FillTicket<'_>, hash: &str, token: &TokenRecord) {
+        {
+            let mut tokens = write(&self.tokens);
+            tokens.ids.insert(hash.to_owned(), token.id);
+            if ticket.admits(tokens.by_id.get(&token.id)) {
+                tokens.by_id.insert(
+                    token.id,
+                    Slot {
+                        generation: ticket.generation,
+                        value: Some(CachedToken::from(token)),
+                    },
+                );
+            }
         }
+        if let Some(ip) = &token.last_used_ip {
+            write(&self.token_ips)
+                .entry(token.id)
+                .or_insert_with(|| ip.clone());
+        }
+    }
+
+    /// A token this process just created.
+    pub fn insert_new_token(&self, hash: &str, token: &TokenRecord) {
+        let generation = self.tick();
+        let mut tokens = write(&self.tokens);
+        tokens.ids.insert(hash.to_owned(), token.id);
+        tokens.by_id.insert(
+            token.id,
+            Slot {
+                generation,
+                value: Some(CachedToken::from(token)),
+            },
+        );
     }
 
     /// Records the IP of a use; returns the previous one when it differs (not on a first use).
-    pub fn note_token_ip(&self, hash: &str, ip: Option<&str>) -> Option<String> {
+    pub fn note_token_ip(&self, id: Uuid, ip: Option<&str>) -> Option<String> {
         let ip = ip?;
         // The common case (same IP as last time) only needs the read lock.
-        if read(&self.tokens)
-            .get(hash)
-            .is_some_and(|t| t.last_ip.as_deref() == Some(ip))
+        if read(&self.token_ips)
+            .get(&id)
+            .is_some_and(|last| last == ip)
         {
             return None;
         }
-        let mut tokens = write(&self.tokens);
-        let token = tokens.get_mut(hash)?;
-        match token.last_ip.replace(ip.to_owned()) {
+        match write(&self.token_ips).insert(id, ip.to_owned()) {
             Some(previous) if previous != ip => Some(previous),
             _ => None,
         }
     }
 
-    pub fn session_count(&self) -> usize {
-        read(&self.sessions).len()
+    /// Periodic housekeeping: drops sessions that can never authenticate again, and tombstones
+    /// no running fill can still race, so the maps stay bounded by live data.
+    pub fn prune(&self, now: DateTime<Utc>) {
+        let oldest_fill = lock(&self.fills).keys().next().copied();
+        let droppable = |generation: u64| oldest_fill.is_none_or(|oldest| generation <= oldest);
+        write(&self.sessions).retain(|_, slot| match slot.value {
+            Some(Some(session)) => session.expires_at > now,
+            Some(None) => false,
+            None => !droppable(slot.generation),
+        });
+        write(&self.users).retain(|_, slot| slot.value.is_some() || !droppable(slot.generation));
+        write(&self.tokens)
+            .by_id
+            .retain(|_, slot| slot.value.is_some() || !droppable(slot.generation));
+    }
+
+    /// Entries (tombstones included) per map: users, sessions, tokens.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        (
+            read(&self.users).len(),
+            read(&self.sessions).len(),
+            read(&self.tokens).by_id.len(),
+        )
     }
 }
 
@@ -170,30 +375,172 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Duration;
 
+    fn session(expires_at: DateTime<Utc>, revoked: bool) -> CachedSession {
+        CachedSession {
+            user_id: Uuid::nil(),
+            expires_at,
+            revoked,
+        }
+    }
+
+    fn user(active: bool) -> CachedUser {
+        CachedUser {
+            email: "a@b.c".into(),
+            name: "a".into(),
+            role: Role::Analyst,
+            active,
+            created_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
     #[test]
-    fn revocation_is_visible_immediately_and_expired_sessions_are_pruned() {
+    fn a_fill_that_raced_an_invalidation_of_an_uncached_key_is_discarded() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        let later = Utc::now() + Duration::hours(1);
+        // The fill reads "valid" from the store…
+        let ticket = cache.ticket();
+        // …the revoke commits and invalidates a key nobody had cached…
+        cache.invalidate(&[Invalidation::Session(id)]);
+        // …and the fill's stale answer must not land.
+        cache.fill_session(&ticket, id, Some(session(later, false)));
+        assert_eq!(
+            cache.session(id),
+            None,
+            "a miss: the next request reads the store"
+        );
+        drop(ticket);
+        // A fill that starts after the invalidation is kept.
+        let ticket = cache.ticket();
+        cache.fill_session(&ticket, id, Some(session(later, true)));
+        assert_eq!(cache.session(id), Some(Some(session(later, true))));
+    }
+
+    #[test]
+    fn fills_that_started_after_the_last_change_are_kept() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        cache.invalidate(&[Invalidation::User(id)]);
+        let ticket = cache.ticket();
+        cache.fill_user(&ticket, id, Some(user(true)));
+        assert_eq!(cache.user(id), Some(Some(user(true))));
+    }
+
+    #[test]
+    fn a_write_through_loses_to_a_change_after_its_ticket() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        // Two writes race: A takes its ticket, B writes and writes through, then A.
+        let ticket_a = cache.ticket();
+        let ticket_b = cache.ticket();
+        cache.write_through_user(&ticket_b, id, Some(user(false)));
+        cache.write_through_user(&ticket_a, id, Some(user(true)));
+        assert_eq!(
+            cache.user(id),
+            None,
+            "unsure which came last: read the store"
+        );
+        // Alone, a write-through is a hit, and an older fill cannot overwrite it.
+        let stale_fill = cache.ticket();
+        let ticket = cache.ticket();
+        cache.write_through_user(&ticket, id, Some(user(false)));
+        assert_eq!(cache.user(id), Some(Some(user(false))));
+        cache.fill_user(&stale_fill, id, Some(user(true)));
+        assert_eq!(cache.user(id), Some(Some(user(false))));
+    }
+
+    #[test]
+    fn tokens_are_found_by_hash_and_invalidated_by_id() {
         let cache = AuthCache::default();
         let now = Utc::now();
-        let (live, old) = (Uuid::new_v4(), Uuid::new_v4());
-        let session = |expires_at| CachedSession {
+        let record = TokenRecord {
+            id: Uuid::new_v4(),
             user_id: Uuid::new_v4(),
-            expires_at,
-            revoked: false,
+            name: "t".into(),
+            prefix: "da_pat_abcde".into(),
+            token_hash: "h".into(),
+            role: None,
+            created_at: now,
+            expires_at: None,
+            last_used_at: None,
+            last_used_ip: Some("10.0.0.1".into()),
+            revoked_at: None,
         };
-        cache.put_session(live, Some(session(now + Duration::hours(1))));
-        cache.put_session(old, Some(session(now - Duration::seconds(1))));
-        cache.put_session(Uuid::new_v4(), None);
+        let ticket = cache.ticket();
+        cache.invalidate(&[Invalidation::Token(record.id)]);
+        cache.fill_token(&ticket, "h", &record);
+        assert_eq!(cache.token("h"), None);
+        drop(ticket);
+        let ticket = cache.ticket();
+        cache.fill_token(&ticket, "h", &record);
+        assert_eq!(cache.token("h").unwrap().id, record.id);
+        cache.invalidate(&[Invalidation::Token(record.id)]);
+        assert_eq!(cache.token("h"), None);
+        // The last IP came from the store and survives invalidation.
+        assert_eq!(cache.note_token_ip(record.id, Some("10.0.0.1")), None);
+        assert_eq!(
+            cache.note_token_ip(record.id, Some("10.0.0.2")).as_deref(),
+            Some("10.0.0.1")
+        );
+    }
 
-        cache.mark_session_revoked(live);
-        assert!(cache.session(live).unwrap().unwrap().revoked);
+    #[test]
+    fn invalidate_all_refuses_fills_that_began_before_it() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        let ticket = cache.ticket();
+        cache.invalidate_all();
+        cache.fill_user(&ticket, id, Some(user(true)));
+        assert_eq!(cache.user(id), None);
+    }
 
-        cache.prune_sessions(now);
-        assert_eq!(cache.session_count(), 1);
-        assert!(cache.session(old).is_none());
+    #[test]
+    fn pruning_drops_dead_sessions_and_tombstones_no_fill_can_race() {
+        let cache = AuthCache::default();
+        let now = Utc::now();
+        let (live, old, gone) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let ticket = cache.ticket();
+        cache.fill_session(
+            &ticket,
+            live,
+            Some(session(now + Duration::hours(1), false)),
+        );
+        cache.fill_session(
+            &ticket,
+            old,
+            Some(session(now - Duration::seconds(1), false)),
+        );
+        cache.fill_session(&ticket, Uuid::new_v4(), None);
+        drop(ticket);
+        // A fill is in flight from before this tombstone: it must stay.
+        let running = cache.ticket();
+        cache.invalidate(&[Invalidation::Session(gone)]);
+        cache.prune(now);
+        assert_eq!(
+            cache.sizes().1,
+            2,
+            "the live session and the needed tombstone"
+        );
+        cache.fill_session(
+            &running,
+            gone,
+            Some(session(now + Duration::hours(1), false)),
+        );
+        assert_eq!(cache.session(gone), None);
+        drop(running);
+        cache.prune(now);
+        assert_eq!(cache.sizes().1, 1);
+        assert!(cache.session(live).is_some());
     }
 }

@@ -2,40 +2,15 @@
 //! script with this server's URL baked in. The REST routes and the `/install` page both read it
 //! from here, so they never disagree.
 
-use crate::{ClientInfo, Error, Services};
+use crate::error::Error;
+use crate::services::{ClientInfo, Services};
 use da_types::{CliRelease, InstallInfo, detail};
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::SystemTime;
+use std::path::PathBuf;
 
 /// The file name of the CLI in `DA_CLI_DIST_DIR`, and the one it is downloaded under.
 pub const CLI_FILENAME: &str = "da";
 pub const DOWNLOAD_PATH: &str = "/cli/download";
 const INSTALL_TEMPLATE: &str = include_str!("install.sh");
-
-/// The binary's checksum, remembered until the file changes (hashing ~10 MB costs ~30 ms).
-#[derive(Default)]
-pub(crate) struct ChecksumCache {
-    entry: Mutex<Option<(Fingerprint, String)>>,
-}
-
-/// Size and modification time: a replaced binary has a new one.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Fingerprint {
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
-impl Fingerprint {
-    fn of(path: &Path) -> Option<Fingerprint> {
-        let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
-        Some(Fingerprint {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        })
-    }
-}
 
 impl Services {
     /// Where the CLI binary to hand out would be; whether it is there is for the caller to find
@@ -57,7 +32,7 @@ impl Services {
             return Ok(CliRelease::default());
         };
         let services = self.clone();
-        let sha256 = tokio::task::spawn_blocking(move || services.checksum(&path))
+        let sha256 = tokio::task::spawn_blocking(move || services.inner.cli_checksum.sum(&path))
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(match sha256 {
@@ -70,22 +45,6 @@ impl Services {
             },
             None => CliRelease::default(),
         })
-    }
-
-    fn checksum(&self, path: &Path) -> Option<String> {
-        let cache = &self.inner.cli_checksum;
-        let fingerprint = Fingerprint::of(path)?;
-        if let Some((seen, sum)) = &*cache.entry.lock().unwrap_or_else(|e| e.into_inner())
-            && *seen == fingerprint
-        {
-            return Some(sum.clone());
-        }
-        let mut file = std::fs::File::open(path).ok()?;
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher).ok()?;
-        let sum = hex::encode(hasher.finalize());
-        *cache.entry.lock().unwrap_or_else(|e| e.into_inner()) = Some((fingerprint, sum.clone()));
-        Some(sum)
     }
 
     /// This server's URL as clients should use it: `DA_PUBLIC_URL`, else the origin the request

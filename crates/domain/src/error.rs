@@ -1,14 +1,19 @@
 //! The domain's error enum and its single mapping onto the wire envelope.
+//!
+//! Every surface (REST handlers, server functions) turns an [`Error`] into an [`ApiError`]
+//! through [`Error::into_api`] (or `From`), which logs internal causes and sends only the
+//! contract's sentence: nothing a driver or the operating system said ever reaches a client.
 
 use crate::store::StoreError;
+use da_types::detail::{self as details, AuthFailure, LoginError};
 use da_types::{ApiError, ErrorCode};
 
-/// What a service call can fail with. `Internal` carries a cause for the log, never for the
-/// client: converting to [`ApiError`] replaces it with a generic sentence.
+/// What a service call can fail with. `Internal`, `Unavailable` and `WriteConflict` carry a
+/// cause for the log, never for the client.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    Unauthenticated(&'static str),
+    #[error("{}", .0.detail())]
+    Unauthenticated(AuthFailure),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -19,6 +24,9 @@ pub enum Error {
     Invalid(String),
     #[error("{detail}")]
     RateLimited { detail: String, retry_after: u64 },
+    /// A write lost to a concurrent one; the client may retry.
+    #[error("write conflict: {0}")]
+    WriteConflict(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -28,6 +36,10 @@ pub enum Error {
 impl Error {
     pub fn invalid(detail: impl Into<String>) -> Self {
         Error::Invalid(detail.into())
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Error::Internal(cause.to_string())
     }
 
     /// 429 with the wait rounded up to whole seconds (at least 1), as `Retry-After` wants.
@@ -47,34 +59,59 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The `/login?error=` code for a failed password login.
+    pub fn login_error(&self) -> LoginError {
+        match self {
+            Error::Unauthenticated(AuthFailure::AccountDeactivated) => LoginError::Deactivated,
+            Error::Unauthenticated(AuthFailure::NoPassword) => LoginError::NoPassword,
+            Error::Unauthenticated(_) => LoginError::Credentials,
+            Error::RateLimited { .. } => LoginError::RateLimited,
+            // The only 400 a login gives is a malformed email.
+            Error::Invalid(_) => LoginError::Email,
+            _ => LoginError::Unavailable,
+        }
+    }
+
+    /// The wire form: the contract's sentence; causes are logged here and dropped.
+    pub fn into_api(self) -> ApiError {
+        match self {
+            Error::Unauthenticated(why) => ApiError::new(ErrorCode::Unauthenticated, why.detail()),
+            Error::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden, detail),
+            Error::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
+            Error::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
+            Error::Invalid(detail) => ApiError::new(ErrorCode::Invalid, detail),
+            Error::RateLimited { detail, .. } => ApiError::new(ErrorCode::RateLimited, detail),
+            Error::WriteConflict(cause) => {
+                tracing::warn!(%cause, "a write lost to a concurrent one");
+                ApiError::new(ErrorCode::Conflict, details::WRITE_CONFLICT)
+            }
+            Error::Unavailable(cause) => {
+                tracing::warn!(%cause, "storage unavailable");
+                ApiError::new(ErrorCode::Unavailable, details::UNAVAILABLE)
+            }
+            Error::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                ApiError::new(ErrorCode::Internal, details::INTERNAL)
+            }
+        }
+    }
 }
 
 impl From<StoreError> for Error {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Error::NotFound("Not found".into()),
-            StoreError::Conflict(what) => Error::Conflict(what),
-            StoreError::Unavailable(why) => Error::Unavailable(why),
-            StoreError::Other(why) => Error::Internal(why),
+            StoreError::Conflict(cause) => Error::WriteConflict(cause),
+            StoreError::Unavailable(cause) => Error::Unavailable(cause),
+            StoreError::Other(cause) => Error::Internal(cause),
         }
     }
 }
 
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
-        match err {
-            Error::Unauthenticated(detail) => ApiError::new(ErrorCode::Unauthenticated, detail),
-            Error::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden, detail),
-            Error::NotFound(detail) => ApiError::new(ErrorCode::NotFound, detail),
-            Error::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
-            Error::Invalid(detail) => ApiError::new(ErrorCode::Invalid, detail),
-            Error::RateLimited { detail, .. } => ApiError::new(ErrorCode::RateLimited, detail),
-            Error::Unavailable(_) => ApiError::new(
-                ErrorCode::Unavailable,
-                "The service is temporarily unavailable",
-            ),
-            Error::Internal(_) => ApiError::new(ErrorCode::Internal, "Internal server error"),
-        }
+        err.into_api()
     }
 }
 
@@ -92,5 +129,41 @@ mod tests {
         let api: ApiError = Error::Unavailable("lock held by pid 7".into()).into();
         assert!(!api.detail.contains("pid"));
         assert_eq!(api.code.status(), 503);
+    }
+
+    #[test]
+    fn driver_text_of_a_conflict_stays_in_the_log() {
+        let driver = StoreError::Conflict(
+            "Constraint Error: Duplicate key \"email: a@b.c\" violates unique constraint in /srv/da/da.duckdb"
+                .into(),
+        );
+        let api: ApiError = Error::from(driver).into();
+        assert_eq!(api.code.status(), 409);
+        assert_eq!(
+            api.detail,
+            "The data changed while this request ran; try again"
+        );
+        let other: ApiError = Error::from(StoreError::Other("IO Error: /srv".into())).into();
+        assert_eq!(other.detail, "Internal server error");
+    }
+
+    #[test]
+    fn login_errors_come_from_the_variant_not_the_sentence() {
+        assert_eq!(
+            Error::Unauthenticated(AuthFailure::InvalidLogin).login_error(),
+            LoginError::Credentials
+        );
+        assert_eq!(
+            Error::Unauthenticated(AuthFailure::AccountDeactivated).login_error(),
+            LoginError::Deactivated
+        );
+        assert_eq!(
+            Error::rate_limited(std::time::Duration::from_secs(3)).login_error(),
+            LoginError::RateLimited
+        );
+        assert_eq!(
+            Error::Internal("x".into()).login_error(),
+            LoginError::Unavailable
+        );
     }
 }

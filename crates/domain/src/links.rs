@@ -1,17 +1,20 @@
 //! One-time links (password reset, invite/setup): secrets, their stored hashes, the URLs, and
 //! the mail that carries them.
+//!
+//! A link that is mailed is built from `DA_PUBLIC_URL` only, never from the request that caused
+//! it (an anonymous "forgot password" with a forged `Host` must not mail the victim a link to
+//! the attacker). A link shown to an admin may fall back to the request's origin.
 
-use crate::store::LinkKind;
-use async_trait::async_trait;
-use chrono::Duration;
+use crate::audit;
+use crate::error::Error;
+use crate::services::{ClientInfo, Services};
+use crate::store::{AuditRecord, LinkKind, OneTimeToken, UserRecord};
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Sends one plain-text mail. The server implements it with SMTP; tests with a recorder.
-#[async_trait]
-pub trait Mailer: Send + Sync + 'static {
-    async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
-}
+/// How long a mailer may take before the link counts as not sent.
+const MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl LinkKind {
     pub fn lifetime(self) -> Duration {
@@ -26,6 +29,73 @@ impl LinkKind {
         match self {
             LinkKind::Reset => "/reset-password",
             LinkKind::Setup => "/setup",
+        }
+    }
+}
+
+impl Services {
+    /// Makes and stores a new reset link for `user` (audited as `user.reset_password`,
+    /// described by `describe`); returns its secret, or `None` when `unless_since` is given and
+    /// a reset link was made at or after it (the per-account cooldown).
+    pub(crate) async fn put_reset_link(
+        &self,
+        user: &UserRecord,
+        unless_since: Option<DateTime<Utc>>,
+        describe: impl FnOnce(AuditRecord) -> AuditRecord,
+    ) -> Result<Option<String>, Error> {
+        let secret = new_secret().map_err(Error::internal)?;
+        let now = Utc::now();
+        let link = OneTimeToken {
+            user_id: user.id,
+            kind: LinkKind::Reset,
+            token_hash: hash_secret(&secret),
+            created_at: now,
+            expires_at: now + LinkKind::Reset.lifetime(),
+        };
+        let row = describe(audit::record(
+            audit::USER_RESET_PASSWORD,
+            format!("user:{}", user.id),
+        ));
+        let stored = self.inner.store.put_link(&link, unless_since, &row).await?;
+        Ok(stored.then_some(secret))
+    }
+
+    /// The link's URL for an admin to hand over: `DA_PUBLIC_URL`, else the request's origin.
+    pub(crate) fn link_url(
+        &self,
+        client: &ClientInfo,
+        kind: LinkKind,
+        email: &str,
+        secret: &str,
+    ) -> String {
+        let base = self
+            .public_base_url(client)
+            .unwrap_or("http://localhost:8000");
+        link_url(base, kind, email, secret)
+    }
+
+    /// Mails a link when SMTP is configured; whether it went out. The URL in the mail is built
+    /// here, from `DA_PUBLIC_URL` alone.
+    pub(crate) async fn mail_link(&self, to: &str, kind: LinkKind, secret: &str) -> bool {
+        let Some(mailer) = &self.inner.mailer else {
+            return false;
+        };
+        let Some(base) = self.inner.config.public_url.as_deref() else {
+            // The server refuses to start like this; never fall back to a request's Host.
+            tracing::error!("not mailing a link: DA_PUBLIC_URL is not set");
+            return false;
+        };
+        let (subject, body) = link_mail(kind, &link_url(base, kind, to, secret));
+        match tokio::time::timeout(MAIL_TIMEOUT, mailer.send(to, subject, &body)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, kind = kind.as_str(), "could not mail a link");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(kind = kind.as_str(), "mail server did not answer in 15 s");
+                false
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Who is calling: the authenticated user, their effective role and the credential used.
 
+use crate::store::CredentialRef;
 use chrono::{DateTime, Utc};
-use da_types::Role;
+use da_types::detail::AuthFailure;
+use da_types::{CredentialKind, Role};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,20 @@ impl Principal {
             Credential::Pat { .. } => None,
         }
     }
+
+    /// The credential as audit rows record it.
+    pub fn credential_ref(&self) -> CredentialRef {
+        match self.credential {
+            Credential::Session { session_id, .. } => CredentialRef {
+                kind: CredentialKind::Session,
+                id: session_id,
+            },
+            Credential::Pat { token_id, .. } => CredentialRef {
+                kind: CredentialKind::Pat,
+                id: token_id,
+            },
+        }
+    }
 }
 
 /// What authenticating a request concluded; surfaces keep it with the request.
@@ -46,8 +62,8 @@ impl Principal {
 pub enum AuthState {
     /// No credential was presented.
     Anonymous,
-    /// A credential was presented and refused, with the contract's `detail`.
-    Refused(&'static str),
+    /// A credential was presented and refused, for this reason.
+    Refused(AuthFailure),
     Authenticated(Principal),
 }
 

@@ -1,12 +1,14 @@
-//! The [`Services`] handle every surface holds, and its configuration.
+//! The [`Services`] handle every surface holds, its configuration, and the pieces of state all
+//! services share: the auth cache (filled and invalidated only here), the hasher, the brakes.
 
-use crate::cache::{AuthCache, CachedSession, CachedUser};
+use crate::brakes::{Brakes, IpLimits, RateLimitConfig};
+use crate::cache::{AuthCache, CachedSession, CachedUser, Invalidation};
+use crate::checksum::ChecksumCache;
 use crate::error::Error;
 use crate::jwt::SessionKeys;
-use crate::links::Mailer;
-use crate::password::PasswordHasher;
-use crate::store::Store;
-use crate::throttle::{AccountBackoff, IpLimits, RateLimitConfig};
+use crate::mail::Mailer;
+use crate::password_hash::PasswordHasher;
+use crate::store::{Store, TokenRecord};
 use crate::usage::ActivityLog;
 use chrono::Utc;
 use std::sync::Arc;
@@ -22,8 +24,7 @@ pub struct ServicesConfig {
     pub bootstrap_token: Option<String>,
     /// How many Argon2id hashes may run at once.
     pub hash_concurrency: usize,
-    /// Base of the links in mails and invite/reset responses (`DA_PUBLIC_URL`); the request's
-    /// origin when unset.
+    /// `DA_PUBLIC_URL`: the base of every mailed link, and of links and scripts handed out.
     pub public_url: Option<String>,
     pub rate_limits: RateLimitConfig,
     /// Admin cap on personal access token lifetime, in days (`DA_PAT_MAX_DAYS`).
@@ -75,8 +76,8 @@ pub(crate) struct Inner {
     pub token_activity: ActivityLog,
     pub mailer: Option<Arc<dyn Mailer>>,
     pub ip_limits: IpLimits,
-    pub backoff: AccountBackoff,
-    pub cli_checksum: crate::distribution::ChecksumCache,
+    pub brakes: Brakes,
+    pub cli_checksum: ChecksumCache,
 }
 
 impl Services {
@@ -97,8 +98,8 @@ impl Services {
                 session_activity: ActivityLog::default(),
                 token_activity: ActivityLog::default(),
                 mailer,
-                backoff: AccountBackoff::default(),
-                cli_checksum: Default::default(),
+                brakes: Brakes::default(),
+                cli_checksum: ChecksumCache::default(),
             }),
         }
     }
@@ -107,14 +108,22 @@ impl Services {
         &self.inner.store
     }
 
+    /// The one door through which cached auth state is declared stale, after the store write
+    /// that changed it. (With several replicas, this is where the same values are published
+    /// to the others.)
+    pub(crate) fn invalidate(&self, items: &[Invalidation]) {
+        self.inner.cache.invalidate(items);
+    }
+
     /// The user as the auth path sees it: cache first, store on a miss.
     pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<CachedUser>, Error> {
         if let Some(hit) = self.inner.cache.user(id) {
             return Ok(hit);
         }
+        let ticket = self.inner.cache.ticket();
         let user = self.inner.store.user_by_id(id).await?;
         let cached = user.as_ref().map(CachedUser::from);
-        self.inner.cache.put_user(id, cached.clone());
+        self.inner.cache.fill_user(&ticket, id, cached.clone());
         Ok(cached)
     }
 
@@ -122,10 +131,27 @@ impl Services {
         if let Some(hit) = self.inner.cache.session(id) {
             return Ok(hit);
         }
+        let ticket = self.inner.cache.ticket();
         let session = self.inner.store.session_by_id(id).await?;
         let cached = session.as_ref().map(CachedSession::from);
-        self.inner.cache.put_session(id, cached);
+        self.inner.cache.fill_session(&ticket, id, cached);
         Ok(cached)
+    }
+
+    /// The token with this hash as the auth path sees it; unknown hashes are not cached.
+    pub(crate) async fn cached_token(
+        &self,
+        hash: &str,
+    ) -> Result<Option<crate::cache::CachedToken>, Error> {
+        if let Some(hit) = self.inner.cache.token(hash) {
+            return Ok(Some(hit));
+        }
+        let ticket = self.inner.cache.ticket();
+        let Some(record): Option<TokenRecord> = self.inner.store.token_by_hash(hash).await? else {
+            return Ok(None);
+        };
+        self.inner.cache.fill_token(&ticket, hash, &record);
+        Ok(Some(crate::cache::CachedToken::from(&record)))
     }
 
     /// Writes the batched "last active" (sessions) and "last used" (tokens) stamps; a failed
@@ -153,8 +179,19 @@ impl Services {
 
     /// Periodic housekeeping of in-memory state.
     pub fn prune(&self) {
-        self.inner.cache.prune_sessions(Utc::now());
+        self.inner.cache.prune(Utc::now());
         self.inner.ip_limits.prune();
-        self.inner.backoff.prune(std::time::Instant::now());
+        self.inner.brakes.prune(std::time::Instant::now());
+    }
+
+    /// This server's base URL for links handed to an admin and for install scripts:
+    /// `DA_PUBLIC_URL` when set, else the origin the request came to (when its Host header was
+    /// sane). Mailed links never use the request's origin (see `mail_link`).
+    pub(crate) fn public_base_url<'a>(&'a self, client: &'a ClientInfo) -> Option<&'a str> {
+        self.inner
+            .config
+            .public_url
+            .as_deref()
+            .or(client.origin.as_deref())
     }
 }

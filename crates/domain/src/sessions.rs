@@ -1,11 +1,13 @@
 //! Login sessions (`API.md` §4 and §5): yours, and for admins anyone's.
 
 use crate::audit;
+use crate::cache::Invalidation;
 use crate::error::{Error, detail};
+use crate::params::seconds;
+use crate::policy::{Admin, Interactive};
 use crate::principal::Principal;
 use crate::services::{ClientInfo, Services};
 use crate::store::{SessionRecord, SessionSweep};
-use crate::users::{require_admin, seconds};
 use chrono::Utc;
 use da_types::SessionInfo;
 use uuid::Uuid;
@@ -23,12 +25,6 @@ fn session_view(session: &SessionRecord, current: Option<Uuid>) -> SessionInfo {
 }
 
 impl Services {
-    fn own_session_id(caller: &Principal) -> Result<Uuid, Error> {
-        caller
-            .session_id()
-            .ok_or_else(|| Error::Forbidden(detail::SESSION_REQUIRED.into()))
-    }
-
     /// Live sessions with activity not yet flushed folded in, so "last active" is current.
     async fn live_sessions(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, Error> {
         self.flush_activity().await?;
@@ -36,9 +32,9 @@ impl Services {
     }
 
     /// `GET /api/me/sessions`.
-    pub async fn my_sessions(&self, caller: &Principal) -> Result<Vec<SessionInfo>, Error> {
-        let current = Self::own_session_id(caller)?;
-        let sessions = self.live_sessions(caller.user_id).await?;
+    pub async fn my_sessions(&self, caller: &Interactive) -> Result<Vec<SessionInfo>, Error> {
+        let current = caller.session_id();
+        let sessions = self.live_sessions(caller.principal().user_id).await?;
         Ok(sessions
             .iter()
             .map(|s| session_view(s, Some(current)))
@@ -48,11 +44,11 @@ impl Services {
     /// `DELETE /api/me/sessions/{id}`: 404 unless it is one of the caller's live sessions.
     pub async fn revoke_my_session(
         &self,
-        caller: &Principal,
+        caller: &Interactive,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<(), Error> {
-        Self::own_session_id(caller)?;
+        let caller = caller.principal();
         let now = Utc::now();
         let session = self
             .inner
@@ -71,29 +67,28 @@ impl Services {
             .store
             .revoke_session(session.id, now, &row)
             .await?;
-        self.inner.cache.mark_session_revoked(session.id);
+        self.invalidate(&[Invalidation::Session(session.id)]);
         Ok(())
     }
 
     /// "Log out everywhere else": every session of the caller but this one; how many ended.
     pub async fn revoke_my_other_sessions(
         &self,
-        caller: &Principal,
+        caller: &Interactive,
         client: &ClientInfo,
     ) -> Result<usize, Error> {
-        let current = Self::own_session_id(caller)?;
-        self.sweep_sessions(caller, caller.user_id, Some(current), client)
+        let (principal, current) = (caller.principal(), caller.session_id());
+        self.sweep_sessions(principal, principal.user_id, Some(current), client)
             .await
     }
 
     /// `GET /api/users/{id}/sessions`.
     pub async fn user_sessions(
         &self,
-        caller: &Principal,
+        admin: &Admin,
         user_id: Uuid,
     ) -> Result<Vec<SessionInfo>, Error> {
-        require_admin(caller)?;
-        self.get_user(caller, user_id).await?;
+        self.get_user(admin, user_id).await?;
         let sessions = self.live_sessions(user_id).await?;
         Ok(sessions.iter().map(|s| session_view(s, None)).collect())
     }
@@ -101,13 +96,13 @@ impl Services {
     /// `DELETE /api/users/{id}/sessions`.
     pub async fn revoke_user_sessions(
         &self,
-        caller: &Principal,
+        admin: &Admin,
         user_id: Uuid,
         client: &ClientInfo,
     ) -> Result<(), Error> {
-        require_admin(caller)?;
-        self.get_user(caller, user_id).await?;
-        self.sweep_sessions(caller, user_id, None, client).await?;
+        self.get_user(admin, user_id).await?;
+        self.sweep_sessions(admin.principal(), user_id, None, client)
+            .await?;
         Ok(())
     }
 
@@ -132,9 +127,8 @@ impl Services {
             .store
             .revoke_user_sessions(user_id, sweep, &row)
             .await?;
-        for id in &revoked {
-            self.inner.cache.mark_session_revoked(*id);
-        }
+        let stale: Vec<Invalidation> = revoked.iter().copied().map(Invalidation::Session).collect();
+        self.invalidate(&stale);
         Ok(revoked.len())
     }
 }

@@ -2,18 +2,32 @@
 //!
 //! Backends map their driver errors into [`StoreError`] and never leak SQL upwards. Every
 //! mutating method takes the audit row to write in the same transaction as the change.
+//!
+//! # Isolation
+//! Each method's documentation says what it needs. "Atomic" means: the checks and writes it
+//! lists happen as one transaction that no concurrent call can interleave with, whatever the
+//! backend's default isolation (DuckDB: one serialised writer; PostgreSQL at READ COMMITTED:
+//! row locks or conditional updates, or SERIALIZABLE with a retry). Plain reads need no more
+//! than read-committed: a reader may see a state a concurrent write is about to replace, and
+//! callers are built for that (the auth cache's generations, the re-checks inside writes).
+//! Writes touch only the columns they change: no method writes back a whole row read earlier.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use da_types::Role;
 use uuid::Uuid;
 
+/// What a backend reports. The `String`s are causes for the log; they never reach a client
+/// (the domain's error conversion replaces them with a fixed sentence).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
+    /// A write lost to a concurrent one (serialisation failure, write-write conflict, a unique
+    /// key taken in between); retrying the request may succeed.
+    #[error("write conflict: {0}")]
     Conflict(String),
+    /// The database cannot be reached or is shutting down.
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -62,12 +76,21 @@ pub struct SessionRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// Which credential performed an audited action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialRef {
+    pub kind: da_types::CredentialKind,
+    pub id: Uuid,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
     pub actor_email: Option<String>,
+    /// The session or token the actor used; `None` for anonymous actions and start-up.
+    pub credential: Option<CredentialRef>,
     pub action: String,
     pub resource: Option<String>,
     pub params: serde_json::Value,
@@ -90,6 +113,10 @@ pub struct TokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// One page of the admin token inventory: each token with its owner's email (if the owner still
+/// exists), and the number of all matches.
+pub type TokenPage = (Vec<(TokenRecord, Option<String>)>, u64);
+
 /// Which tokens the admin inventory returns; values are already validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenFilter {
@@ -98,6 +125,7 @@ pub struct TokenFilter {
     /// "Now", for telling active from expired.
     pub now: DateTime<Utc>,
     pub limit: u32,
+    /// At most [`da_types::paging::OFFSET_MAX`].
     pub offset: u64,
 }
 
@@ -157,6 +185,7 @@ pub struct UserFilter {
     pub role: Option<Role>,
     pub active: Option<bool>,
     pub limit: u32,
+    /// At most [`da_types::paging::OFFSET_MAX`].
     pub offset: u64,
 }
 
@@ -168,28 +197,97 @@ pub struct SessionSweep {
     pub except: Option<Uuid>,
 }
 
-/// A change to one user, written atomically with its audit row.
-#[derive(Debug, Clone)]
-pub struct UserWrite {
-    /// The complete new state of the user (matched by id).
-    pub user: UserRecord,
-    /// Refuse the write (`LastAdmin`) if afterwards no active admin would remain.
+/// A change of a user's active flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveChange {
+    /// Sets `active = false`, `deactivated_at` and `deactivated_by`.
+    Deactivate { by: Uuid },
+    /// Sets `active = true` and clears the deactivation fields.
+    Activate,
+}
+
+/// A change to some columns of one user, applied atomically with its checks and audit row.
+/// Columns left `None` are not written, so concurrent changes of other columns survive.
+#[derive(Clone, Default)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<ActiveChange>,
+    /// A new Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// Refuse (`LastAdmin`) if afterwards no active user with the role `admin` would remain.
     pub keep_an_admin: bool,
-    pub revoke_sessions: Option<SessionSweep>,
-    /// Write only if this one-time link is still pending, unexpired and matches this hash;
-    /// it is consumed by the same transaction, so of two racing writes exactly one succeeds.
+    /// Refuse (`Inactive`) unless the user is active when the change applies.
+    pub require_active: bool,
+    /// Refuse (`LinkGone`) unless this one-time link is still pending, unexpired at `at` and
+    /// has this hash; it is consumed by the same transaction, so of two racing redemptions
+    /// exactly one succeeds.
     pub consume_link: Option<(LinkKind, String)>,
+    pub revoke_sessions: Option<SessionSweep>,
+}
+
+// A password hash is no secret in itself, but it has no business in a log line either.
+impl std::fmt::Debug for UserChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserChange")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("active", &self.active)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .field("keep_an_admin", &self.keep_an_admin)
+            .field("require_active", &self.require_active)
+            .field(
+                "consume_link",
+                &self.consume_link.as_ref().map(|(kind, _)| kind),
+            )
+            .field("revoke_sessions", &self.revoke_sessions)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
-    /// Done; these sessions were revoked by it.
+pub enum UpdateOutcome {
+    /// Done: the user as written, and the sessions the change revoked.
     Written {
+        user: UserRecord,
         revoked_sessions: Vec<Uuid>,
     },
     NotFound,
     LastAdmin,
     LinkGone,
+    Inactive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Done: the sessions and tokens that died with the user.
+    Deleted {
+        revoked_sessions: Vec<Uuid>,
+        revoked_tokens: Vec<Uuid>,
+    },
+    NotFound,
+    LastAdmin,
+}
+
+/// What a login must still find true when its session is recorded: the password it checked
+/// may have changed, or the account been deactivated, while Argon2 ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginCheck {
+    /// The PHC string the password was verified against; `None` when the login did not use a
+    /// password (a redeemed link already wrote one).
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Recorded,
+    UserGone,
+    Deactivated,
+    /// The password changed since it was verified.
+    PasswordChanged,
 }
 
 /// Audit rows matching a query, newest first; values are already validated.
@@ -212,6 +310,10 @@ pub enum CreateOutcome {
     AdminExists,
 }
 
+/// Storage of users, sessions, tokens, one-time links and the audit log.
+///
+/// One contract test suite (`da-store-contract`) runs against every implementation; a backend
+/// is correct when it passes it, concurrency cases included.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `"duckdb"` or `"postgres"`.
@@ -221,12 +323,20 @@ pub trait Store: Send + Sync + 'static {
     async fn schema_version(&self) -> Result<i64, StoreError>;
 
     async fn count_users(&self) -> Result<u64, StoreError>;
-    /// Admins, active or not.
+    /// Users whose own role is `admin`, active or not (bootstrap's question).
     async fn count_admins(&self) -> Result<u64, StoreError>;
+    /// Active users whose own role is `admin` (the safeguards' question, asked again inside
+    /// every write that could remove one).
+    async fn count_active_admins(&self) -> Result<u64, StoreError>;
     async fn user_by_id(&self, id: Uuid) -> Result<Option<UserRecord>, StoreError>;
     /// `email` is already normalised.
     async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// One page of users ordered by email, and the number of all matches.
+    async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, u64), StoreError>;
     /// Inserts a user (and their invite link, if any) with the audit row.
+    ///
+    /// Atomic: the guard (email free; with `NoAdmin`, no admin at all) and the insert. Of two
+    /// concurrent bootstraps exactly one is `Created`.
     async fn create_user(
         &self,
         user: &UserRecord,
@@ -234,34 +344,58 @@ pub trait Store: Send + Sync + 'static {
         invite: Option<&OneTimeToken>,
         audit: &AuditRecord,
     ) -> Result<CreateOutcome, StoreError>;
-    /// One page of users ordered by email, and the number of all matches.
-    async fn list_users(&self, filter: &UserFilter) -> Result<(Vec<UserRecord>, u64), StoreError>;
-    async fn write_user(
+    /// Applies `change` to the user `id` at time `at` (`updated_at`) and writes the audit row.
+    ///
+    /// Atomic: the guards of `change` (link consumption, `require_active`, `keep_an_admin`
+    /// evaluated on the state after the change), the column writes, the session sweep and the
+    /// audit row. Of two admins deactivating each other at once, one gets `LastAdmin`. Returns
+    /// the user as written, read inside the same transaction.
+    async fn update_user(
         &self,
-        write: &UserWrite,
+        id: Uuid,
+        at: DateTime<Utc>,
+        change: &UserChange,
         audit: &AuditRecord,
-    ) -> Result<WriteOutcome, StoreError>;
-    /// Deletes the user and revokes their sessions; their audit rows stay.
+    ) -> Result<UpdateOutcome, StoreError>;
+    /// Deletes the user, their pending links, revokes their sessions and tokens; their audit
+    /// rows stay.
+    ///
+    /// Atomic, with the check that an active admin remains afterwards.
     async fn delete_user(
         &self,
         id: Uuid,
         at: DateTime<Utc>,
         audit: &AuditRecord,
-    ) -> Result<WriteOutcome, StoreError>;
+    ) -> Result<DeleteOutcome, StoreError>;
 
-    /// Stores a link, replacing a pending one of the same user and kind.
-    async fn put_link(&self, link: &OneTimeToken, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Stores a link, replacing a pending one of the same user and kind, with its audit row.
+    /// With `unless_since`, nothing is written (and `false` returned) when a pending link of
+    /// that kind was created at or after that time: a per-account cooldown.
+    ///
+    /// Atomic: the cooldown check, the replacement and the audit row.
+    async fn put_link(
+        &self,
+        link: &OneTimeToken,
+        unless_since: Option<DateTime<Utc>>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
     async fn link(&self, user_id: Uuid, kind: LinkKind)
     -> Result<Option<OneTimeToken>, StoreError>;
 
     /// Records a successful login: the new session, the user's `last_login_at`, the audit row.
+    ///
+    /// Atomic with `check`: nothing is written unless the user still exists, is active and (when
+    /// given) still has the password hash that was verified, so a login that raced a password
+    /// change or a deactivation cannot leave a session behind the sweep.
     async fn record_login(
         &self,
         session: &SessionRecord,
+        check: &LoginCheck,
         audit: &AuditRecord,
-    ) -> Result<(), StoreError>;
+    ) -> Result<LoginOutcome, StoreError>;
     async fn session_by_id(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError>;
     /// Marks the session revoked (if it is not already); `false` when no such session exists.
+    /// The audit row is written only when this call revoked it.
     async fn revoke_session(
         &self,
         id: Uuid,
@@ -281,6 +415,8 @@ pub trait Store: Send + Sync + 'static {
         sweep: SessionSweep,
         audit: &AuditRecord,
     ) -> Result<Vec<Uuid>, StoreError>;
+    /// Batched `last_active_at`; a stamp never moves it backwards, and stamps for rows that no
+    /// longer exist are ignored. Concurrent flushes of one session must not fail.
     async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
 
     async fn create_token(
@@ -294,18 +430,17 @@ pub trait Store: Send + Sync + 'static {
     async fn tokens_of_user(&self, user_id: Uuid) -> Result<Vec<TokenRecord>, StoreError>;
     /// The admin inventory, newest first, with each owner's email (if the owner still exists),
     /// and the number of all matches.
-    async fn list_tokens(
-        &self,
-        filter: &TokenFilter,
-    ) -> Result<(Vec<(TokenRecord, Option<String>)>, u64), StoreError>;
+    async fn list_tokens(&self, filter: &TokenFilter) -> Result<TokenPage, StoreError>;
     /// Marks the token revoked (if it is not already); `false` when no such token exists.
+    /// The audit row is written only when this call revoked it.
     async fn revoke_token(
         &self,
         id: Uuid,
         at: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<bool, StoreError>;
-    /// Batched `last_used_at` / `last_used_ip`.
+    /// Batched `last_used_at` / `last_used_ip`; an older stamp never overwrites a newer one.
+    /// Concurrent flushes of one token must not fail.
     async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).

@@ -2,14 +2,17 @@
 //! resolves a token on every request without touching the database on a cache hit.
 
 use crate::audit;
-use crate::cache::CachedToken;
+use crate::cache::{CachedToken, Invalidation};
 use crate::error::{Error, detail};
+use crate::params::{parse_filter_id, parse_limit, parse_offset, parse_role, seconds, token_name};
 use crate::pat;
+use crate::policy::{Admin, Interactive};
 use crate::principal::{Credential, Principal};
 use crate::services::{ClientInfo, Services};
-use crate::store::{TokenFilter, TokenRecord};
-use crate::users::{MAX_PAGE, parse_limit, parse_offset, parse_role, require_admin, seconds};
+use crate::store::{AuditRecord, TokenFilter, TokenRecord};
 use chrono::{DateTime, Duration, Utc};
+use da_types::detail::AuthFailure;
+use da_types::paging::TOKENS_MAX;
 use da_types::{
     AdminTokenItem, AdminTokenPage, CreateTokenRequest, CreatedToken, TokenItem, TokenListParams,
     TokenStatus,
@@ -19,7 +22,6 @@ use uuid::Uuid;
 const DEFAULT_DAYS: i64 = 90;
 const MAX_DAYS: i64 = 3650;
 const MAX_TTL_SECONDS: i64 = 315_360_000;
-const NAME_MAX_CHARS: usize = 100;
 
 pub fn status(token: &TokenRecord, now: DateTime<Utc>) -> TokenStatus {
     if token.revoked_at.is_some() {
@@ -105,39 +107,28 @@ impl Services {
     ) -> Result<Principal, Error> {
         // Garbage never reaches the store.
         if !pat::is_well_formed(credential) {
-            return Err(Error::Unauthenticated(detail::INVALID_TOKEN));
+            return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
         }
-        let hash = pat::hash(credential);
-        let token = match self.inner.cache.token(&hash) {
-            Some(token) => token,
-            None => {
-                let record = self
-                    .inner
-                    .store
-                    .token_by_hash(&hash)
-                    .await?
-                    .ok_or(Error::Unauthenticated(detail::INVALID_TOKEN))?;
-                let cached = CachedToken::from(&record);
-                self.inner.cache.put_token(&hash, cached.clone());
-                cached
-            }
-        };
+        let token = self
+            .cached_token(&pat::hash(credential))
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::InvalidToken))?;
         let user = self
             .cached_user(token.user_id)
             .await?
-            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::UserNotFound))?;
         if !user.active {
-            return Err(Error::Unauthenticated(detail::ACCOUNT_DEACTIVATED));
+            return Err(Error::Unauthenticated(AuthFailure::AccountDeactivated));
         }
         if token.revoked {
-            return Err(Error::Unauthenticated(detail::TOKEN_REVOKED));
+            return Err(Error::Unauthenticated(AuthFailure::TokenRevoked));
         }
         let now = Utc::now();
         if token.expires_at.is_some_and(|at| at <= now) {
-            return Err(Error::Unauthenticated(detail::TOKEN_EXPIRED));
+            return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
         }
         self.inner.token_activity.note(token.id, now, ip);
-        if let Some(previous_ip) = self.inner.cache.note_token_ip(&hash, ip) {
+        if let Some(previous_ip) = self.inner.cache.note_token_ip(token.id, ip) {
             self.audit_new_ip(&token, &user.email, ip, &previous_ip);
         }
         Ok(Principal {
@@ -154,10 +145,14 @@ impl Services {
 
     /// `token.first_use_new_ip`, written off the request path.
     fn audit_new_ip(&self, token: &CachedToken, email: &str, ip: Option<&str>, previous: &str) {
-        let row = audit::record(audit::TOKEN_FIRST_USE_NEW_IP, format!("token:{}", token.id))
+        let mut row = audit::record(audit::TOKEN_FIRST_USE_NEW_IP, format!("token:{}", token.id))
             .by(token.user_id, email)
             .from_ip(ip)
             .with_params(serde_json::json!({ "ip": ip, "previous_ip": previous }));
+        row.credential = Some(crate::store::CredentialRef {
+            kind: da_types::CredentialKind::Pat,
+            id: token.id,
+        });
         let store = self.inner.store.clone();
         tokio::spawn(async move {
             if let Err(err) = store.insert_audit(&row).await {
@@ -169,20 +164,12 @@ impl Services {
     /// `POST /auth/tokens` (interactive sessions only): the secret is in the answer, once.
     pub async fn create_token(
         &self,
-        caller: &Principal,
+        caller: &Interactive,
         request: &CreateTokenRequest,
         client: &ClientInfo,
     ) -> Result<CreatedToken, Error> {
-        if caller.session_id().is_none() {
-            return Err(Error::Forbidden(detail::SESSION_REQUIRED.into()));
-        }
-        let name = request.name.trim();
-        if name.is_empty() {
-            return Err(Error::invalid(detail::TOKEN_NAME_REQUIRED));
-        }
-        if name.chars().count() > NAME_MAX_CHARS {
-            return Err(Error::invalid(detail::TOKEN_NAME_TOO_LONG));
-        }
+        let caller = caller.principal();
+        let name = token_name(&request.name)?;
         let role = request.role.as_deref().map(parse_role).transpose()?;
         if role.is_some_and(|role| role > caller.role) {
             return Err(Error::invalid(detail::TOKEN_ROLE_TOO_HIGH));
@@ -193,7 +180,7 @@ impl Services {
         let token = TokenRecord {
             id: Uuid::new_v4(),
             user_id: caller.user_id,
-            name: name.to_owned(),
+            name,
             prefix: pat::prefix(&secret),
             token_hash: pat::hash(&secret),
             role,
@@ -213,9 +200,7 @@ impl Services {
                 "expires_at": token.expires_at.map(seconds),
             }));
         self.inner.store.create_token(&token, &row).await?;
-        self.inner
-            .cache
-            .put_token(&token.token_hash, CachedToken::from(&token));
+        self.inner.cache.insert_new_token(&token.token_hash, &token);
         Ok(CreatedToken {
             item: token_view(&token, now),
             token: secret,
@@ -261,27 +246,21 @@ impl Services {
         self.revoke(id, &row).await
     }
 
-    async fn revoke(&self, id: Uuid, row: &crate::store::AuditRecord) -> Result<(), Error> {
+    async fn revoke(&self, id: Uuid, row: &AuditRecord) -> Result<(), Error> {
         if !self.inner.store.revoke_token(id, Utc::now(), row).await? {
             return Err(Error::NotFound(detail::TOKEN_NOT_FOUND.into()));
         }
-        self.inner.cache.mark_token_revoked(id);
+        self.invalidate(&[Invalidation::Token(id)]);
         Ok(())
     }
 
     /// `GET /auth/admin/tokens`: every token, newest first, with owner.
     pub async fn all_tokens(
         &self,
-        caller: &Principal,
+        _admin: &Admin,
         params: &TokenListParams,
     ) -> Result<AdminTokenPage, Error> {
-        require_admin(caller)?;
-        let user_id = match params.user_id.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => {
-                Some(Uuid::parse_str(raw).map_err(|_| Error::invalid("user_id must be a UUID"))?)
-            }
-        };
+        let user_id = parse_filter_id(params.user_id.as_deref(), "user_id")?;
         let status = match params.status.as_deref().map(str::trim) {
             None | Some("") => None,
             Some("active") => Some(TokenStatus::Active),
@@ -293,7 +272,7 @@ impl Services {
                 ));
             }
         };
-        let limit = parse_limit(params.limit.as_deref(), MAX_PAGE, MAX_PAGE)?;
+        let limit = parse_limit(params.limit.as_deref(), TOKENS_MAX, TOKENS_MAX)?;
         let offset = parse_offset(params.offset.as_deref())?;
         self.flush_activity().await?;
         let now = Utc::now();
@@ -321,11 +300,10 @@ impl Services {
     /// `DELETE /auth/admin/tokens/{id}`.
     pub async fn admin_revoke_token(
         &self,
-        caller: &Principal,
+        admin: &Admin,
         id: Uuid,
         client: &ClientInfo,
     ) -> Result<(), Error> {
-        require_admin(caller)?;
         let token = self
             .inner
             .store
@@ -333,7 +311,7 @@ impl Services {
             .await?
             .ok_or_else(|| Error::NotFound(detail::TOKEN_NOT_FOUND.into()))?;
         let row = audit::record(audit::TOKEN_ADMIN_REVOKE, format!("token:{id}"))
-            .by_principal(caller)
+            .by_principal(admin.principal())
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({
                 "owner_id": token.user_id,

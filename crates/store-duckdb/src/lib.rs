@@ -1,13 +1,21 @@
 //! The [`Store`](da_domain::Store) on an embedded DuckDB file.
 //!
-//! DuckDB allows one process per file and rejects concurrent updates of one row, so: every call
-//! runs on the blocking pool; writes go through one writer connection behind a mutex (which
-//! serialises them); reads take a long-lived cloned connection from a small pool. SQL lives only
-//! in this crate.
+//! SQL lives only in this crate, one module per concern (`users`, `sessions`, `tokens`,
+//! `links`, `audit`); `pool` owns the connections and the one "write + audit row in one
+//! transaction" helper; `store` maps the trait onto them; `rows` and `errors` convert values
+//! and driver errors; `migrate` brings a file's schema up to date.
 
-mod convert;
+mod audit;
+mod conditions;
+mod errors;
+mod links;
 mod migrate;
+mod pool;
+mod rows;
+mod sessions;
 mod store;
+mod tokens;
+mod users;
 
 pub use migrate::{MIGRATIONS, Migration, OpenError, latest_version};
-pub use store::DuckDbStore;
+pub use pool::DuckDbStore;

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "tokens",
         sql: include_str!("../migrations/0003_tokens.sql"),
     },
+    Migration {
+        version: 4,
+        name: "audit_credentials",
+        sql: include_str!("../migrations/0004_audit_credentials.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -27,13 +27,15 @@ pub struct User {
 }
 
 /// `POST /api/users` answers the user plus the invite link, when one was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedUser {
     #[serde(flatten)]
     pub user: User,
     pub invite_url: Option<String>,
     pub invite_email_sent: Option<bool>,
 }
+
+crate::debug_redacting!(CreatedUser { user, invite_email_sent } secret { invite_url });
 
 /// The query of `GET /api/users`, as sent: every value is checked by the service, so that a bad
 /// one gets a sentence naming it rather than a generic parse error.
@@ -61,7 +63,7 @@ pub struct UserPage {
 }
 
 /// `POST /api/users`. `role` stays a string so an unknown one is a 400 naming it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateUserRequest {
     pub email: String,
     #[serde(default)]
@@ -73,6 +75,8 @@ pub struct CreateUserRequest {
     #[serde(default)]
     pub send_invite: bool,
 }
+
+crate::debug_redacting!(CreateUserRequest { email, name, role, send_invite } secret { password });
 
 /// `PATCH /api/users/{id}`: at least one field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,24 +90,30 @@ pub struct UpdateUserRequest {
 }
 
 /// `POST /api/users/{id}/reset-password`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetLink {
     pub reset_url: String,
     pub email_sent: bool,
 }
 
+crate::debug_redacting!(ResetLink { email_sent } secret { reset_url });
+
 /// `POST /api/users/{id}/set-password`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPasswordRequest {
     pub password: String,
 }
 
+crate::debug_redacting!(SetPasswordRequest {  } secret { password });
+
 /// `POST /api/me/password`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
+
+crate::debug_redacting!(ChangePasswordRequest {  } secret { current_password, new_password });
 
 /// `POST /auth/password/reset`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,15 +127,17 @@ pub struct MessageResponse {
 }
 
 /// `POST /auth/password/reset/confirm`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetConfirmRequest {
     pub email: String,
     pub token: String,
     pub password: String,
 }
 
+crate::debug_redacting!(ResetConfirmRequest { email } secret { token, password });
+
 /// `POST /auth/password/setup`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupRequest {
     pub email: String,
     pub token: String,
@@ -133,6 +145,8 @@ pub struct SetupRequest {
     #[serde(default)]
     pub name: Option<String>,
 }
+
+crate::debug_redacting!(SetupRequest { email, name } secret { token, password });
 
 /// A login session as `GET /api/me/sessions` and `GET /api/users/{id}/sessions` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +177,16 @@ pub struct AuditRow {
     pub resource: Option<String>,
     pub params: serde_json::Value,
     pub ip: Option<String>,
+    /// Which credential acted (session or token); `null` for anonymous actions.
+    #[serde(default)]
+    pub credential: Option<AuditCredential>,
+}
+
+/// The credential behind an audited action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditCredential {
+    pub kind: crate::CredentialKind,
+    pub id: Uuid,
 }
 
 /// The query of `GET /api/admin/audit`, as sent (checked by the service).

@@ -11,6 +11,16 @@ pub fn session_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String
     )
 }
 
+/// The cookie for a fresh login: lives exactly as long as the session it carries.
+pub fn login_cookie(
+    token: &crate::TokenResponse,
+    now: chrono::DateTime<chrono::Utc>,
+    secure: bool,
+) -> String {
+    let max_age = (token.expires_at - now).num_seconds();
+    session_cookie(&token.access_token, max_age, secure)
+}
+
 /// Expires the session cookie (`Max-Age=0`).
 pub fn clear_session_cookie(secure: bool) -> String {
     session_cookie("", 0, secure)

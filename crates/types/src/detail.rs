@@ -1,4 +1,7 @@
-//! The `detail` strings of `API.md` that more than one surface needs, written once.
+//! The `detail` strings of `API.md` that more than one surface needs, written once, and the
+//! typed reasons behind the 401s.
+
+use serde::{Deserialize, Serialize};
 
 pub const MISSING_CREDENTIAL: &str = "Missing or invalid Authorization header";
 pub const INVALID_TOKEN: &str = "Invalid or expired token";
@@ -36,38 +39,98 @@ pub const CLI_NOT_FOUND: &str = "CLI binary not found on this server";
 pub const BAD_SERVER_URL: &str = "Unexpected server URL format";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
+pub const UNEXPECTED_HOST: &str = "Unexpected Host header";
+pub const WRITE_CONFLICT: &str = "The data changed while this request ran; try again";
+pub const INTERNAL: &str = "Internal server error";
+pub const UNAVAILABLE: &str = "The service is temporarily unavailable";
+
+/// Why a credential or a login was refused: every 401 of `API.md` §1 and §3, as a value that
+/// code can match on (the sentence is for people, the variant for programs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthFailure {
+    MissingCredential,
+    InvalidToken,
+    UserNotFound,
+    AccountDeactivated,
+    SessionRevoked,
+    TokenRevoked,
+    TokenExpired,
+    InvalidLogin,
+    NoPassword,
+}
+
+impl AuthFailure {
+    /// The contract's `detail` sentence.
+    pub fn detail(self) -> &'static str {
+        match self {
+            AuthFailure::MissingCredential => MISSING_CREDENTIAL,
+            AuthFailure::InvalidToken => INVALID_TOKEN,
+            AuthFailure::UserNotFound => USER_NOT_FOUND,
+            AuthFailure::AccountDeactivated => ACCOUNT_DEACTIVATED,
+            AuthFailure::SessionRevoked => SESSION_REVOKED,
+            AuthFailure::TokenRevoked => TOKEN_REVOKED,
+            AuthFailure::TokenExpired => TOKEN_EXPIRED,
+            AuthFailure::InvalidLogin => INVALID_LOGIN,
+            AuthFailure::NoPassword => NO_PASSWORD,
+        }
+    }
+}
+
 /// Why a login form failed, as a short code that travels in the `/login?error=` query.
 ///
 /// Only codes travel in the URL, never text: a crafted link cannot make the login page say
 /// anything but these messages.
-pub const LOGIN_ERRORS: &[(&str, &str)] = &[
-    ("credentials", INVALID_LOGIN),
-    ("deactivated", ACCOUNT_DEACTIVATED),
-    ("no_password", NO_PASSWORD),
-    ("email", crate::validation::EMAIL_INVALID),
-    (
-        "rate_limited",
-        "Too many attempts. Wait a minute and try again.",
-    ),
-    (
-        "unavailable",
-        "Signing in is not possible right now. Try again shortly.",
-    ),
-];
-
-/// The code for a login failure's `detail` (unknown details become `unavailable`).
-pub fn login_error_code(detail: &str) -> &'static str {
-    LOGIN_ERRORS
-        .iter()
-        .find(|(_, message)| *message == detail)
-        .map_or("unavailable", |(code, _)| code)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginError {
+    Credentials,
+    Deactivated,
+    NoPassword,
+    Email,
+    RateLimited,
+    Unavailable,
 }
 
+impl LoginError {
+    const ALL: [LoginError; 6] = [
+        LoginError::Credentials,
+        LoginError::Deactivated,
+        LoginError::NoPassword,
+        LoginError::Email,
+        LoginError::RateLimited,
+        LoginError::Unavailable,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LoginError::Credentials => "credentials",
+            LoginError::Deactivated => "deactivated",
+            LoginError::NoPassword => "no_password",
+            LoginError::Email => "email",
+            LoginError::RateLimited => "rate_limited",
+            LoginError::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            LoginError::Credentials => INVALID_LOGIN,
+            LoginError::Deactivated => ACCOUNT_DEACTIVATED,
+            LoginError::NoPassword => NO_PASSWORD,
+            LoginError::Email => crate::validation::EMAIL_INVALID,
+            LoginError::RateLimited => "Too many attempts. Wait a minute and try again.",
+            LoginError::Unavailable => "Signing in is not possible right now. Try again shortly.",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<LoginError> {
+        LoginError::ALL.into_iter().find(|e| e.code() == code)
+    }
+}
+
+/// The message for a `/login?error=` code; unknown codes show nothing.
 pub fn login_error_message(code: &str) -> Option<&'static str> {
-    LOGIN_ERRORS
-        .iter()
-        .find(|(known, _)| *known == code)
-        .map(|(_, message)| *message)
+    LoginError::from_code(code).map(LoginError::message)
 }
 
 #[cfg(test)]
@@ -76,11 +139,19 @@ mod tests {
 
     #[test]
     fn login_error_codes_round_trip_and_unknown_codes_show_nothing() {
-        for (code, message) in LOGIN_ERRORS {
-            assert_eq!(login_error_code(message), *code);
-            assert_eq!(login_error_message(code), Some(*message));
+        for error in LoginError::ALL {
+            assert_eq!(LoginError::from_code(error.code()), Some(error));
+            assert_eq!(login_error_message(error.code()), Some(error.message()));
         }
         assert_eq!(login_error_message("<script>"), None);
-        assert_eq!(login_error_code("something else"), "unavailable");
+    }
+
+    #[test]
+    fn auth_failures_carry_the_contract_sentences() {
+        assert_eq!(AuthFailure::TokenRevoked.detail(), "Token revoked");
+        assert_eq!(
+            serde_json::to_value(AuthFailure::SessionRevoked).unwrap(),
+            "session_revoked"
+        );
     }
 }

@@ -69,13 +69,15 @@ pub struct HealthDetailed {
     pub users: UserCount,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+crate::debug_redacting!(LoginRequest { email } secret { password });
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootstrapRequest {
     pub email: String,
     #[serde(default)]
@@ -83,8 +85,10 @@ pub struct BootstrapRequest {
     pub password: String,
 }
 
+crate::debug_redacting!(BootstrapRequest { email, name } secret { password });
+
 /// What a successful login, bootstrap or password set-up returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     pub access_token: String,
     /// Always `"bearer"`.
@@ -95,6 +99,8 @@ pub struct TokenResponse {
     #[serde(with = "rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
+
+crate::debug_redacting!(TokenResponse { token_type, user_id, email, role, expires_at } secret { access_token });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -9,9 +9,12 @@ pub mod cookie;
 pub mod detail;
 pub mod dto;
 pub mod error;
+pub mod paging;
 pub mod redirect;
 pub mod role;
+pub mod secret;
 pub mod tokens;
+pub mod user_ref;
 pub mod validation;
 
 pub use accounts::*;
@@ -20,7 +23,9 @@ pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use redirect::safe_next;
 pub use role::{Role, UnknownRole};
+pub use secret::Secret;
 pub use tokens::*;
+pub use user_ref::UserRef;
 
 /// Name of the cookie that carries a browser's session JWT.
 pub const SESSION_COOKIE: &str = "access_token";

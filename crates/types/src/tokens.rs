@@ -46,12 +46,14 @@ pub struct TokenItem {
 }
 
 /// `POST /auth/tokens` answers the item plus the secret, exactly once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub item: TokenItem,
     pub token: String,
 }
+
+crate::debug_redacting!(CreatedToken { item } secret { token });
 
 /// An entry of the admin inventory `GET /auth/admin/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

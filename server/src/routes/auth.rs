@@ -1,6 +1,6 @@
 //! `POST /auth/token` (and its alias), `/auth/logout`, `/auth/bootstrap`.
 
-use crate::extract::{ApiJson, Authenticated, Client};
+use crate::extract::{ApiJson, Client, SessionCaller};
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Json;
@@ -23,7 +23,7 @@ pub async fn login(
 pub async fn logout(
     State(state): State<AppState>,
     Client(client): Client,
-    Authenticated(caller): Authenticated,
+    SessionCaller(caller): SessionCaller,
 ) -> Result<Response, HttpError> {
     state.services.logout(&caller, &client).await?;
     let clear = da_types::cookie::clear_session_cookie(state.secure_cookies());

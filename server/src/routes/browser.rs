@@ -12,8 +12,7 @@ use axum::http::StatusCode;
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use da_domain::AuthState;
-use da_types::detail::login_error_code;
-use da_types::{ApiError, LoginRequest, safe_next};
+use da_types::{LoginRequest, safe_next};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,12 +43,8 @@ pub async fn login_form(
     };
     match state.services.login(&request, &client).await {
         Ok(token) => {
-            let max_age = (token.expires_at - chrono::Utc::now()).num_seconds();
-            let cookie = da_types::cookie::session_cookie(
-                &token.access_token,
-                max_age,
-                state.secure_cookies(),
-            );
+            let cookie =
+                da_types::cookie::login_cookie(&token, chrono::Utc::now(), state.secure_cookies());
             let mut response = see_other(&next);
             if let Ok(value) = cookie.parse() {
                 response.headers_mut().insert(SET_COOKIE, value);
@@ -57,13 +52,9 @@ pub async fn login_form(
             response
         }
         Err(err) => {
-            let rate_limited = err.retry_after().is_some();
-            let api: ApiError = err.into();
-            let code = if rate_limited {
-                "rate_limited"
-            } else {
-                login_error_code(&api.detail)
-            };
+            let code = err.login_error().code();
+            // Internal causes still reach the log.
+            let _ = err.into_api();
             let back = middleware::login_redirect(&next);
             see_other(&format!("{back}&error={code}"))
         }
@@ -75,8 +66,10 @@ pub async fn logout_form(
     Client(client): Client,
     Extension(auth): Extension<AuthState>,
 ) -> Response {
-    if let Some(caller) = auth.principal()
-        && let Err(err) = state.services.logout(caller, &client).await
+    if let Some(caller) = auth
+        .principal()
+        .and_then(|p| da_domain::require_session(p).ok())
+        && let Err(err) = state.services.logout(&caller, &client).await
     {
         tracing::warn!(error = %err, "logout failed");
     }

@@ -1,13 +1,13 @@
 //! `/api/me…` (`API.md` §4): who you are, your password, your sessions.
 
-use crate::extract::{ApiJson, Authenticated, Client};
+use crate::extract::{ApiJson, Authenticated, Client, SessionCaller};
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use da_domain::error::detail;
-use da_domain::users::parse_id;
+use da_domain::params::parse_id;
 use da_types::{ChangePasswordRequest, MeResponse, SessionInfo};
 
 pub async fn me(
@@ -19,7 +19,7 @@ pub async fn me(
 
 pub async fn change_password(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    SessionCaller(caller): SessionCaller,
     Client(client): Client,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, HttpError> {
@@ -32,14 +32,14 @@ pub async fn change_password(
 
 pub async fn sessions(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    SessionCaller(caller): SessionCaller,
 ) -> Result<Json<Vec<SessionInfo>>, HttpError> {
     Ok(Json(state.services.my_sessions(&caller).await?))
 }
 
 pub async fn revoke_session(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    SessionCaller(caller): SessionCaller,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, HttpError> {

@@ -1,6 +1,6 @@
 //! `/auth/tokens…` and `/auth/admin/tokens…` (`API.md` §6): personal access tokens.
 
-use crate::extract::{ApiJson, Authenticated, Client};
+use crate::extract::{AdminCaller, ApiJson, Authenticated, Client, SessionCaller};
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Json;
@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use da_domain::error::detail;
-use da_domain::users::parse_id;
+use da_domain::params::parse_id;
 use da_types::{CreateTokenRequest, CreatedToken, TokenItem, TokenListParams};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ fn token_id(raw: &str) -> Result<Uuid, HttpError> {
 
 pub async fn create(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    SessionCaller(caller): SessionCaller,
     Client(client): Client,
     ApiJson(request): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), HttpError> {
@@ -59,7 +59,7 @@ pub async fn revoke(
 
 pub async fn admin_list(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(caller): AdminCaller,
     Query(params): Query<TokenListParams>,
 ) -> Result<Response, HttpError> {
     let page = state.services.all_tokens(&caller, &params).await?;
@@ -72,7 +72,7 @@ pub async fn admin_list(
 
 pub async fn admin_revoke(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(caller): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, HttpError> {

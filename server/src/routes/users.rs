@@ -1,6 +1,6 @@
 //! `/api/users…` (`API.md` §5): admin-only user management.
 
-use crate::extract::{ApiJson, Authenticated, Client};
+use crate::extract::{AdminCaller, ApiJson, Client};
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Json;
@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use da_domain::error::detail;
-use da_domain::users::parse_id;
+use da_domain::params::parse_id;
 use da_types::{
     CreateUserRequest, CreatedUser, ResetLink, SessionInfo, SetPasswordRequest, UpdateUserRequest,
     User, UserListParams,
@@ -21,10 +21,10 @@ fn user_id(raw: &str) -> Result<Uuid, HttpError> {
 
 pub async fn list(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Query(params): Query<UserListParams>,
 ) -> Result<Response, HttpError> {
-    let page = state.services.list_users(&caller, &params).await?;
+    let page = state.services.list_users(&admin, &params).await?;
     let mut response = Json(page.users).into_response();
     response
         .headers_mut()
@@ -34,28 +34,28 @@ pub async fn list(
 
 pub async fn get(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<User>, HttpError> {
-    Ok(Json(state.services.get_user(&caller, user_id(&id)?).await?))
+    Ok(Json(state.services.get_user(&admin, user_id(&id)?).await?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     ApiJson(request): ApiJson<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<CreatedUser>), HttpError> {
     let created = state
         .services
-        .create_user(&caller, &request, &client)
+        .create_user(&admin, &request, &client)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<UpdateUserRequest>,
@@ -64,25 +64,25 @@ pub async fn update(
     Ok(Json(
         state
             .services
-            .update_user(&caller, id, &request, &client)
+            .update_user(&admin, id, &request, &client)
             .await?,
     ))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, HttpError> {
     let id = user_id(&id)?;
-    state.services.delete_user(&caller, id, &client).await?;
+    state.services.delete_user(&admin, id, &client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn deactivate(
     state: State<AppState>,
-    caller: Authenticated,
+    caller: AdminCaller,
     client: Client,
     id: Path<String>,
 ) -> Result<Json<User>, HttpError> {
@@ -91,7 +91,7 @@ pub async fn deactivate(
 
 pub async fn activate(
     state: State<AppState>,
-    caller: Authenticated,
+    caller: AdminCaller,
     client: Client,
     id: Path<String>,
 ) -> Result<Json<User>, HttpError> {
@@ -100,7 +100,7 @@ pub async fn activate(
 
 async fn set_active(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
     active: bool,
@@ -108,29 +108,26 @@ async fn set_active(
     let id = user_id(&id)?;
     let user = state
         .services
-        .set_user_active(&caller, id, active, &client)
+        .set_user_active(&admin, id, active, &client)
         .await?;
     Ok(Json(user))
 }
 
 pub async fn reset_password(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<Json<ResetLink>, HttpError> {
     let id = user_id(&id)?;
     Ok(Json(
-        state
-            .services
-            .issue_reset_link(&caller, id, &client)
-            .await?,
+        state.services.issue_reset_link(&admin, id, &client).await?,
     ))
 }
 
 pub async fn set_password(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<SetPasswordRequest>,
@@ -138,30 +135,30 @@ pub async fn set_password(
     let id = user_id(&id)?;
     state
         .services
-        .set_user_password(&caller, id, &request, &client)
+        .set_user_password(&admin, id, &request, &client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn sessions(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<SessionInfo>>, HttpError> {
     let id = user_id(&id)?;
-    Ok(Json(state.services.user_sessions(&caller, id).await?))
+    Ok(Json(state.services.user_sessions(&admin, id).await?))
 }
 
 pub async fn revoke_sessions(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
+    AdminCaller(admin): AdminCaller,
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, HttpError> {
     let id = user_id(&id)?;
     state
         .services
-        .revoke_user_sessions(&caller, id, &client)
+        .revoke_user_sessions(&admin, id, &client)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,18 +1,26 @@
 //! Password flows (`API.md` §3): "forgot password", reset and setup links, changing your own.
+//! Each writes the password hash (and, for an invite, the name) and nothing else, so a role
+//! change or deactivation racing it survives.
 
 use crate::audit;
+use crate::brakes::Bucket;
 use crate::error::{Error, detail};
 use crate::links;
-use crate::principal::Principal;
+use crate::params::display_name;
+use crate::policy::Interactive;
 use crate::services::{ClientInfo, Services};
-use crate::store::{LinkKind, SessionSweep, UserRecord, UserWrite, WriteOutcome};
-use crate::throttle::Bucket;
-use chrono::Utc;
+use crate::store::{LinkKind, LoginCheck, SessionSweep, UpdateOutcome, UserChange};
+use chrono::{Duration, Utc};
+use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
     ChangePasswordRequest, MessageResponse, ResetConfirmRequest, ResetRequest, SetupRequest,
     TokenResponse,
 };
+
+/// At most one self-service reset link is made (and mailed) per account in this window:
+/// nobody can flood an inbox or keep replacing a victim's pending link.
+pub const RESET_COOLDOWN: Duration = Duration::minutes(5);
 
 impl Services {
     /// `POST /auth/password/reset`: the same answer, at the same speed, whether or not the
@@ -50,8 +58,9 @@ impl Services {
         } else {
             "none"
         };
+        let cooldown = Utc::now() - RESET_COOLDOWN;
         let secret = self
-            .put_reset_link(&user, |row| {
+            .put_reset_link(&user, Some(cooldown), |row| {
                 row.by(user.id, &user.email)
                     .from_ip(client.ip.as_deref())
                     .with_params(serde_json::json!({
@@ -61,6 +70,10 @@ impl Services {
                     }))
             })
             .await?;
+        let Some(secret) = secret else {
+            tracing::info!("a password reset was asked for again within the cooldown; ignored");
+            return Ok(());
+        };
         if self.inner.mailer.is_none() {
             tracing::info!(
                 "a password reset was requested but DA_SMTP_URL is not set: an administrator \
@@ -68,8 +81,7 @@ impl Services {
             );
             return Ok(());
         }
-        let url = self.link_url(client, LinkKind::Reset, &user.email, &secret);
-        self.mail_link(&user.email, LinkKind::Reset, &url).await;
+        self.mail_link(&user.email, LinkKind::Reset, &secret).await;
         Ok(())
     }
 
@@ -128,6 +140,11 @@ impl Services {
         };
         validate_password(password).map_err(Error::invalid)?;
         let email = normalize_email(email).map_err(|_| invalid())?;
+        // An invitee chooses a name; an empty one keeps the current.
+        let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => Some(display_name(Some(name), &email)?),
+            None => None,
+        };
         let user = self
             .inner
             .store
@@ -147,12 +164,7 @@ impl Services {
         if !user.active {
             return Err(Error::Forbidden(detail::ACCOUNT_DEACTIVATED.into()));
         }
-        let mut updated = user.clone();
-        updated.password_hash = Some(self.inner.hasher.hash(password).await?);
-        updated.updated_at = now;
-        if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
-            updated.name = name.chars().take(200).collect();
-        }
+        let password_hash = self.inner.hasher.hash(password).await?;
         let via = match kind {
             LinkKind::Reset => "reset_link",
             LinkKind::Setup => "setup_link",
@@ -161,71 +173,82 @@ impl Services {
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({ "email": user.email, "via": via }));
-        let write = UserWrite {
-            user: updated,
-            keep_an_admin: false,
+        let change = UserChange {
+            name,
+            password_hash: Some(password_hash.clone()),
+            require_active: true,
             revoke_sessions: Some(SessionSweep {
                 at: now,
                 except: None,
             }),
             // Consumed by the same transaction: of two concurrent confirms exactly one wins.
             consume_link: Some((kind, link.token_hash)),
+            ..UserChange::default()
         };
-        let revoked = match self.inner.store.write_user(&write, &row).await? {
-            WriteOutcome::LinkGone | WriteOutcome::NotFound => return Err(invalid()),
-            outcome => self.written(outcome, || Error::Internal("unexpected".into()))?,
+        let written = self
+            .change_user(user.id, now, &change, &row, |outcome| match outcome {
+                UpdateOutcome::Inactive => Error::Forbidden(detail::ACCOUNT_DEACTIVATED.into()),
+                _ => invalid(),
+            })
+            .await;
+        let user = match written {
+            Ok(user) => user,
+            Err(Error::NotFound(_)) => return Err(invalid()),
+            Err(err) => return Err(err),
         };
-        self.refresh_cache(&write.user, &revoked);
-        self.inner.backoff.succeeded(&write.user.email);
-        self.start_session(&write.user, client, audit::AUTH_LOGIN)
+        self.note_password_check(&user.email, client, true);
+        let check = LoginCheck {
+            password_hash: Some(password_hash),
+        };
+        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
             .await
     }
 
-    /// `POST /api/me/password`: needs the current password; every other session ends.
+    /// `POST /api/me/password`: needs the current password, which is checked behind the same
+    /// brakes as a login; every other session ends.
     pub async fn change_own_password(
         &self,
-        caller: &Principal,
+        caller: &Interactive,
         request: &ChangePasswordRequest,
         client: &ClientInfo,
     ) -> Result<(), Error> {
-        let session_id = caller
-            .session_id()
-            .ok_or_else(|| Error::Forbidden(detail::SESSION_REQUIRED.into()))?;
+        let principal = caller.principal();
         validate_password(&request.new_password).map_err(Error::invalid)?;
+        self.check_brakes(&principal.email, client)?;
         let user = self
             .inner
             .store
-            .user_by_id(caller.user_id)
+            .user_by_id(principal.user_id)
             .await?
-            .ok_or(Error::Unauthenticated(detail::USER_NOT_FOUND))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::UserNotFound))?;
         let verified = self
             .inner
             .hasher
             .verify(&request.current_password, user.password_hash.as_deref())
             .await?;
+        self.note_password_check(&user.email, client, verified);
         if !verified {
             return Err(Error::invalid(detail::CURRENT_PASSWORD_INCORRECT));
         }
         let now = Utc::now();
-        let mut updated: UserRecord = user;
-        updated.password_hash = Some(self.inner.hasher.hash(&request.new_password).await?);
-        updated.updated_at = now;
-        let row = audit::record(audit::USER_PASSWORD_CHANGED, format!("user:{}", updated.id))
-            .by_principal(caller)
-            .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "email": updated.email, "via": "self" }));
-        let write = UserWrite {
-            user: updated,
-            keep_an_admin: false,
+        let change = UserChange {
+            password_hash: Some(self.inner.hasher.hash(&request.new_password).await?),
+            require_active: true,
             revoke_sessions: Some(SessionSweep {
                 at: now,
-                except: Some(session_id),
+                except: Some(caller.session_id()),
             }),
-            consume_link: None,
+            ..UserChange::default()
         };
-        let outcome = self.inner.store.write_user(&write, &row).await?;
-        let revoked = self.written(outcome, || Error::Internal("unexpected".into()))?;
-        self.refresh_cache(&write.user, &revoked);
+        let row = audit::record(audit::USER_PASSWORD_CHANGED, format!("user:{}", user.id))
+            .by_principal(principal)
+            .from_ip(client.ip.as_deref())
+            .with_params(serde_json::json!({ "email": user.email, "via": "self" }));
+        self.change_user(user.id, now, &change, &row, |outcome| match outcome {
+            UpdateOutcome::Inactive => Error::Unauthenticated(AuthFailure::AccountDeactivated),
+            other => Error::internal(format!("unexpected outcome {other:?}")),
+        })
+        .await?;
         Ok(())
     }
 }

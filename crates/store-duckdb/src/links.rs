@@ -1,0 +1,81 @@
+//! One-time links' SQL: at most one pending link per user and kind.
+
+use crate::rows::{LINK_COLUMNS, link_from_row, ts};
+use chrono::{DateTime, Utc};
+use da_domain::store::{LinkKind, OneTimeToken};
+use duckdb::{Connection, OptionalExt, params};
+use uuid::Uuid;
+
+/// Replaces the user's pending link of this kind. (No UNIQUE index does it: DuckDB checks
+/// unique indexes eagerly within a transaction, which would refuse delete-then-insert of one
+/// key; the single writer makes the pair atomic.)
+pub(crate) fn replace(conn: &Connection, link: &OneTimeToken) -> Result<(), duckdb::Error> {
+    conn.execute(
+        "DELETE FROM one_time_tokens WHERE user_id = ? AND kind = ?",
+        params![link.user_id.to_string(), link.kind.as_str()],
+    )?;
+    conn.execute(
+        &format!("INSERT INTO one_time_tokens ({LINK_COLUMNS}) VALUES (?, ?, ?, ?, ?)"),
+        params![
+            link.user_id.to_string(),
+            link.kind.as_str(),
+            link.token_hash,
+            ts(link.created_at),
+            ts(link.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Whether a pending link of this kind was made at or after `since`.
+pub(crate) fn made_since(
+    conn: &Connection,
+    user_id: Uuid,
+    kind: LinkKind,
+    since: DateTime<Utc>,
+) -> Result<bool, duckdb::Error> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM one_time_tokens WHERE user_id = ? AND kind = ? AND created_at >= ?",
+        params![user_id.to_string(), kind.as_str(), ts(since)],
+        |row| row.get(0),
+    )?;
+    Ok(count > 0)
+}
+
+/// Deletes the link if it is still pending with this hash and unexpired at `at`; whether it
+/// was.
+pub(crate) fn consume(
+    conn: &Connection,
+    user_id: Uuid,
+    kind: LinkKind,
+    token_hash: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, duckdb::Error> {
+    let consumed = conn.execute(
+        "DELETE FROM one_time_tokens
+         WHERE user_id = ? AND kind = ? AND token_hash = ? AND expires_at > ?",
+        params![user_id.to_string(), kind.as_str(), token_hash, ts(at)],
+    )?;
+    Ok(consumed > 0)
+}
+
+pub(crate) fn delete_all(conn: &Connection, user_id: Uuid) -> Result<(), duckdb::Error> {
+    conn.execute(
+        "DELETE FROM one_time_tokens WHERE user_id = ?",
+        [user_id.to_string()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn get(
+    conn: &Connection,
+    user_id: Uuid,
+    kind: LinkKind,
+) -> Result<Option<OneTimeToken>, duckdb::Error> {
+    conn.query_row(
+        &format!("SELECT {LINK_COLUMNS} FROM one_time_tokens WHERE user_id = ? AND kind = ?"),
+        params![user_id.to_string(), kind.as_str()],
+        link_from_row,
+    )
+    .optional()
+}

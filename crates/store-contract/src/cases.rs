@@ -1,0 +1,1243 @@
+//! The contract cases, one public async fn each (the macro makes a test of every one).
+
+use crate::fixtures::{add_user, audited, link, now, row, session, token, user};
+use chrono::Duration;
+use da_domain::store::{
+    ActiveChange, ActivityStamp, AuditFilter, CreateGuard, CreateOutcome, CredentialRef,
+    DeleteOutcome, LinkKind, LoginCheck, LoginOutcome, SessionSweep, Store, TokenFilter,
+    UpdateOutcome, UserChange, UserFilter,
+};
+use da_types::{CredentialKind, Role, TokenStatus};
+use std::sync::Arc;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+type Db = Arc<dyn Store>;
+
+fn written(outcome: UpdateOutcome) -> da_domain::store::UserRecord {
+    match outcome {
+        UpdateOutcome::Written { user, .. } => user,
+        other => panic!("expected Written, got {other:?}"),
+    }
+}
+
+pub async fn backend_and_schema(db: Db) {
+    assert!(["duckdb", "postgres"].contains(&db.backend()));
+    assert!(db.schema_version().await.unwrap() >= 1);
+}
+
+pub async fn users_are_created_found_counted_and_listed(db: Db) {
+    let admin = user("root@example.com", Role::Admin);
+    assert_eq!(
+        db.create_user(&admin, CreateGuard::NoAdmin, None, &row("auth.bootstrap"))
+            .await
+            .unwrap(),
+        CreateOutcome::Created
+    );
+    let second = user("second@example.com", Role::Admin);
+    assert_eq!(
+        db.create_user(&second, CreateGuard::NoAdmin, None, &row("auth.bootstrap"))
+            .await
+            .unwrap(),
+        CreateOutcome::AdminExists
+    );
+    let duplicate = user("root@example.com", Role::Viewer);
+    assert_eq!(
+        db.create_user(
+            &duplicate,
+            CreateGuard::EmailFree,
+            None,
+            &row("user.create")
+        )
+        .await
+        .unwrap(),
+        CreateOutcome::EmailTaken
+    );
+    // A user with an invite link, in the same transaction.
+    let invited = user("ann@example.com", Role::Analyst);
+    let invite = link(
+        invited.id,
+        LinkKind::Setup,
+        "invite-hash",
+        Duration::days(7),
+    );
+    assert_eq!(
+        db.create_user(
+            &invited,
+            CreateGuard::EmailFree,
+            Some(&invite),
+            &row("user.create")
+        )
+        .await
+        .unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        db.link(invited.id, LinkKind::Setup).await.unwrap(),
+        Some(invite)
+    );
+    assert_eq!(
+        audited(&db, "user.create").await,
+        1,
+        "refusals write no audit row"
+    );
+    let mut viewer = user("bob@example.com", Role::Viewer);
+    viewer.name = "Bob Builder".into();
+    viewer.active = false;
+    db.create_user(&viewer, CreateGuard::EmailFree, None, &row("user.create"))
+        .await
+        .unwrap();
+
+    assert_eq!(db.user_by_id(admin.id).await.unwrap(), Some(admin.clone()));
+    assert_eq!(
+        db.user_by_email("ann@example.com").await.unwrap(),
+        Some(invited.clone())
+    );
+    assert_eq!(db.user_by_id(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(db.user_by_email("nobody@example.com").await.unwrap(), None);
+    assert_eq!(db.count_users().await.unwrap(), 3);
+    assert_eq!(db.count_admins().await.unwrap(), 1);
+    assert_eq!(db.count_active_admins().await.unwrap(), 1);
+
+    let list = |filter: UserFilter| {
+        let db = db.clone();
+        async move {
+            let (users, total) = db.list_users(&filter).await.unwrap();
+            (
+                users.into_iter().map(|u| u.email).collect::<Vec<_>>(),
+                total,
+            )
+        }
+    };
+    let all = UserFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(
+        list(all.clone()).await,
+        (
+            vec![
+                "ann@example.com".into(),
+                "bob@example.com".into(),
+                "root@example.com".into()
+            ],
+            3
+        ),
+        "ordered by email"
+    );
+    let page = UserFilter {
+        limit: 1,
+        offset: 1,
+        ..all.clone()
+    };
+    assert_eq!(list(page).await, (vec!["bob@example.com".into()], 3));
+    let past_the_end = UserFilter {
+        offset: da_types::paging::OFFSET_MAX,
+        ..all.clone()
+    };
+    assert_eq!(list(past_the_end).await, (vec![], 3));
+    let search = UserFilter {
+        search: Some("BUILD".into()),
+        ..all.clone()
+    };
+    assert_eq!(list(search).await, (vec!["bob@example.com".into()], 1));
+    let by_email = UserFilter {
+        email: Some("ann@example.com".into()),
+        ..all.clone()
+    };
+    assert_eq!(list(by_email).await.1, 1);
+    let by_role = UserFilter {
+        role: Some(Role::Admin),
+        ..all.clone()
+    };
+    assert_eq!(list(by_role).await, (vec!["root@example.com".into()], 1));
+    let inactive = UserFilter {
+        active: Some(false),
+        ..all.clone()
+    };
+    assert_eq!(list(inactive).await, (vec!["bob@example.com".into()], 1));
+    let count_only = UserFilter { limit: 0, ..all };
+    assert_eq!(list(count_only).await, (vec![], 3));
+}
+
+pub async fn a_user_change_writes_only_its_columns(db: Db) {
+    let admin = add_user(&db, "root@example.com", Role::Admin).await;
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let at = now();
+
+    let renamed = written(
+        db.update_user(
+            ann.id,
+            at,
+            &UserChange {
+                name: Some("Ann B".into()),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(renamed.name, "Ann B");
+    assert_eq!(renamed.role, Role::Analyst);
+    assert_eq!(
+        renamed.password_hash, ann.password_hash,
+        "the hash is untouched"
+    );
+    assert_eq!(renamed.updated_at, at);
+    assert_eq!(db.user_by_id(ann.id).await.unwrap(), Some(renamed.clone()));
+
+    let hashed = written(
+        db.update_user(
+            ann.id,
+            at,
+            &UserChange {
+                password_hash: Some("$argon2id$new".into()),
+                ..Default::default()
+            },
+            &row("user.set_password"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(hashed.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!(hashed.name, "Ann B", "the name is untouched");
+
+    let demoted = written(
+        db.update_user(
+            ann.id,
+            at,
+            &UserChange {
+                role: Some(Role::Viewer),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(demoted.role, Role::Viewer);
+    assert_eq!(demoted.password_hash.as_deref(), Some("$argon2id$new"));
+
+    let deactivated = written(
+        db.update_user(
+            ann.id,
+            at,
+            &UserChange {
+                active: Some(ActiveChange::Deactivate { by: admin.id }),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(!deactivated.active);
+    assert_eq!(deactivated.deactivated_at, Some(at));
+    assert_eq!(deactivated.deactivated_by, Some(admin.id));
+    let activated = written(
+        db.update_user(
+            ann.id,
+            at,
+            &UserChange {
+                active: Some(ActiveChange::Activate),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(activated.active);
+    assert_eq!(activated.deactivated_at, None);
+    assert_eq!(activated.deactivated_by, None);
+    assert_eq!(audited(&db, "user.update").await, 4);
+
+    // Sessions are swept with the change, but the one spared.
+    let kept = session(ann.id, Duration::hours(1));
+    let swept = session(ann.id, Duration::hours(1));
+    for s in [&kept, &swept] {
+        db.record_login(
+            s,
+            &LoginCheck {
+                password_hash: None,
+            },
+            &row("auth.login"),
+        )
+        .await
+        .unwrap();
+    }
+    let outcome = db
+        .update_user(
+            ann.id,
+            now(),
+            &UserChange {
+                password_hash: Some("$argon2id$third".into()),
+                revoke_sessions: Some(SessionSweep {
+                    at: now(),
+                    except: Some(kept.id),
+                }),
+                ..Default::default()
+            },
+            &row("user.password_changed"),
+        )
+        .await
+        .unwrap();
+    match outcome {
+        UpdateOutcome::Written {
+            revoked_sessions, ..
+        } => assert_eq!(revoked_sessions, vec![swept.id]),
+        other => panic!("{other:?}"),
+    }
+    let live: Vec<Uuid> = db
+        .live_sessions(ann.id, now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(live, vec![kept.id]);
+}
+
+pub async fn user_change_guards_refuse_and_roll_back(db: Db) {
+    let admin = add_user(&db, "root@example.com", Role::Admin).await;
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let before = audited(&db, "user.update").await;
+
+    assert_eq!(
+        db.update_user(
+            Uuid::new_v4(),
+            now(),
+            &UserChange {
+                name: Some("x".into()),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+        UpdateOutcome::NotFound
+    );
+    // The last active admin may not demote or deactivate themselves away.
+    for change in [
+        UserChange {
+            role: Some(Role::Viewer),
+            keep_an_admin: true,
+            ..Default::default()
+        },
+        UserChange {
+            active: Some(ActiveChange::Deactivate { by: ann.id }),
+            keep_an_admin: true,
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(
+            db.update_user(admin.id, now(), &change, &row("user.update"))
+                .await
+                .unwrap(),
+            UpdateOutcome::LastAdmin
+        );
+    }
+    assert_eq!(db.user_by_id(admin.id).await.unwrap(), Some(admin.clone()));
+
+    // Links: wrong hash, expired, then right.
+    let reset = link(ann.id, LinkKind::Reset, "right", Duration::hours(1));
+    db.put_link(&reset, None, &row("user.reset_password"))
+        .await
+        .unwrap();
+    let redeem = |hash: &str| UserChange {
+        password_hash: Some("$argon2id$from-link".into()),
+        consume_link: Some((LinkKind::Reset, hash.to_owned())),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.update_user(ann.id, now(), &redeem("wrong"), &row("user.update"))
+            .await
+            .unwrap(),
+        UpdateOutcome::LinkGone
+    );
+    assert_eq!(
+        db.update_user(
+            ann.id,
+            now() + Duration::hours(2),
+            &redeem("right"),
+            &row("user.update")
+        )
+        .await
+        .unwrap(),
+        UpdateOutcome::LinkGone,
+        "expired at the change's time"
+    );
+    assert!(db.link(ann.id, LinkKind::Reset).await.unwrap().is_some());
+    written(
+        db.update_user(ann.id, now(), &redeem("right"), &row("user.update"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(db.link(ann.id, LinkKind::Reset).await.unwrap(), None);
+    assert_eq!(
+        db.update_user(ann.id, now(), &redeem("right"), &row("user.update"))
+            .await
+            .unwrap(),
+        UpdateOutcome::LinkGone,
+        "a link is spent once"
+    );
+
+    // `require_active` refuses an inactive user.
+    written(
+        db.update_user(
+            ann.id,
+            now(),
+            &UserChange {
+                active: Some(ActiveChange::Deactivate { by: admin.id }),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        db.update_user(
+            ann.id,
+            now(),
+            &UserChange {
+                password_hash: Some("$argon2id$late".into()),
+                require_active: true,
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+        UpdateOutcome::Inactive
+    );
+    assert_eq!(
+        db.user_by_id(ann.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("$argon2id$from-link")
+    );
+    assert_eq!(
+        audited(&db, "user.update").await,
+        before + 2,
+        "only the link redemption and the deactivation were written"
+    );
+}
+
+pub async fn deleting_a_user_takes_their_credentials_and_keeps_the_audit(db: Db) {
+    let admin = add_user(&db, "root@example.com", Role::Admin).await;
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let live = session(ann.id, Duration::hours(1));
+    db.record_login(
+        &live,
+        &LoginCheck {
+            password_hash: None,
+        },
+        &row("auth.login"),
+    )
+    .await
+    .unwrap();
+    let pat = token(ann.id, &da_domain::pat::generate().unwrap());
+    db.create_token(&pat, &row("token.create")).await.unwrap();
+    db.put_link(
+        &link(ann.id, LinkKind::Reset, "h", Duration::hours(1)),
+        None,
+        &row("user.reset_password"),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        db.delete_user(admin.id, now(), &row("user.delete"))
+            .await
+            .unwrap(),
+        DeleteOutcome::LastAdmin
+    );
+    assert!(db.user_by_id(admin.id).await.unwrap().is_some());
+    assert_eq!(
+        db.delete_user(Uuid::new_v4(), now(), &row("user.delete"))
+            .await
+            .unwrap(),
+        DeleteOutcome::NotFound
+    );
+    assert_eq!(
+        db.delete_user(ann.id, now(), &row("user.delete"))
+            .await
+            .unwrap(),
+        DeleteOutcome::Deleted {
+            revoked_sessions: vec![live.id],
+            revoked_tokens: vec![pat.id],
+        }
+    );
+    assert_eq!(db.user_by_id(ann.id).await.unwrap(), None);
+    assert!(
+        db.session_by_id(live.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        db.token_by_id(pat.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert_eq!(db.link(ann.id, LinkKind::Reset).await.unwrap(), None);
+    assert_eq!(audited(&db, "user.delete").await, 1);
+    assert_eq!(
+        audited(&db, "token.create").await,
+        1,
+        "the audit log keeps their rows"
+    );
+}
+
+pub async fn links_are_replaced_and_a_cooldown_keeps_the_pending_one(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    assert_eq!(db.link(ann.id, LinkKind::Reset).await.unwrap(), None);
+    let first = link(ann.id, LinkKind::Reset, "first", Duration::hours(24));
+    assert!(
+        db.put_link(&first, None, &row("user.reset_password"))
+            .await
+            .unwrap()
+    );
+    let second = link(ann.id, LinkKind::Reset, "second", Duration::hours(24));
+    assert!(
+        db.put_link(&second, None, &row("user.reset_password"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.link(ann.id, LinkKind::Reset).await.unwrap(),
+        Some(second.clone())
+    );
+    // Within the cooldown nothing is written.
+    let third = link(ann.id, LinkKind::Reset, "third", Duration::hours(24));
+    let since = now() - Duration::minutes(5);
+    assert!(
+        !db.put_link(&third, Some(since), &row("user.reset_password"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.link(ann.id, LinkKind::Reset).await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(audited(&db, "user.reset_password").await, 2);
+    // Another kind is independent.
+    let invite = link(ann.id, LinkKind::Setup, "invite", Duration::days(7));
+    assert!(
+        db.put_link(&invite, Some(since), &row("user.create"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.link(ann.id, LinkKind::Setup).await.unwrap(),
+        Some(invite)
+    );
+}
+
+pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
+    let admin = add_user(&db, "root@example.com", Role::Admin).await;
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let verified = LoginCheck {
+        password_hash: ann.password_hash.clone(),
+    };
+    let first = session(ann.id, Duration::hours(1));
+    assert_eq!(
+        db.record_login(&first, &verified, &row("auth.login"))
+            .await
+            .unwrap(),
+        LoginOutcome::Recorded
+    );
+    assert_eq!(
+        db.session_by_id(first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        db.user_by_id(ann.id).await.unwrap().unwrap().last_login_at,
+        Some(first.created_at)
+    );
+    // The password changed while Argon2 ran.
+    written(
+        db.update_user(
+            ann.id,
+            now(),
+            &UserChange {
+                password_hash: Some("$argon2id$changed".into()),
+                ..Default::default()
+            },
+            &row("user.password_changed"),
+        )
+        .await
+        .unwrap(),
+    );
+    let late = session(ann.id, Duration::hours(1));
+    assert_eq!(
+        db.record_login(&late, &verified, &row("auth.login"))
+            .await
+            .unwrap(),
+        LoginOutcome::PasswordChanged
+    );
+    assert_eq!(
+        db.session_by_id(late.id).await.unwrap(),
+        None,
+        "nothing written"
+    );
+    written(
+        db.update_user(
+            ann.id,
+            now(),
+            &UserChange {
+                active: Some(ActiveChange::Deactivate { by: admin.id }),
+                ..Default::default()
+            },
+            &row("user.update"),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        db.record_login(
+            &session(ann.id, Duration::hours(1)),
+            &LoginCheck {
+                password_hash: None
+            },
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::Deactivated
+    );
+    assert_eq!(
+        db.record_login(
+            &session(Uuid::new_v4(), Duration::hours(1)),
+            &LoginCheck {
+                password_hash: None
+            },
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::UserGone
+    );
+    assert_eq!(audited(&db, "auth.login").await, 1);
+}
+
+pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let none = LoginCheck {
+        password_hash: None,
+    };
+    let older = session(ann.id, Duration::hours(1));
+    db.record_login(&older, &none, &row("auth.login"))
+        .await
+        .unwrap();
+    let mut newer = session(ann.id, Duration::hours(1));
+    newer.created_at = older.created_at + Duration::seconds(1);
+    db.record_login(&newer, &none, &row("auth.login"))
+        .await
+        .unwrap();
+    let expired = session(ann.id, Duration::seconds(-1));
+    db.record_login(&expired, &none, &row("auth.login"))
+        .await
+        .unwrap();
+
+    let live: Vec<Uuid> = db
+        .live_sessions(ann.id, now())
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        live,
+        vec![newer.id, older.id],
+        "newest first, expired left out"
+    );
+
+    // Revoking is answered the same twice, but audited once.
+    assert!(
+        db.revoke_session(older.id, now(), &row("auth.logout"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.revoke_session(older.id, now(), &row("auth.logout"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.revoke_session(Uuid::new_v4(), now(), &row("auth.logout"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(audited(&db, "auth.logout").await, 1);
+    assert!(
+        db.session_by_id(older.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+
+    let another = session(ann.id, Duration::hours(1));
+    db.record_login(&another, &none, &row("auth.login"))
+        .await
+        .unwrap();
+    let revoked = db
+        .revoke_user_sessions(
+            ann.id,
+            SessionSweep {
+                at: now(),
+                except: Some(another.id),
+            },
+            &row("session.revoke"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec![newer.id]);
+    assert_eq!(audited(&db, "session.revoke").await, 1);
+
+    // Activity moves forward only; unknown ids are ignored.
+    let later = another.last_active_at + Duration::seconds(30);
+    db.touch_sessions(&[
+        ActivityStamp {
+            id: another.id,
+            at: later,
+            ip: None,
+        },
+        ActivityStamp {
+            id: Uuid::new_v4(),
+            at: later,
+            ip: None,
+        },
+    ])
+    .await
+    .unwrap();
+    db.touch_sessions(&[ActivityStamp {
+        id: another.id,
+        at: later - Duration::seconds(20),
+        ip: None,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        db.session_by_id(another.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_active_at,
+        later
+    );
+}
+
+pub async fn tokens_are_found_listed_revoked_and_touched(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let bob = add_user(&db, "bob@example.com", Role::Viewer).await;
+    let secret = da_domain::pat::generate().unwrap();
+    let mut first = token(ann.id, &secret);
+    first.role = Some(Role::Viewer);
+    db.create_token(&first, &row("token.create")).await.unwrap();
+    let mut second = token(ann.id, &da_domain::pat::generate().unwrap());
+    second.created_at = first.created_at + Duration::seconds(1);
+    second.expires_at = Some(now() - Duration::seconds(1));
+    db.create_token(&second, &row("token.create"))
+        .await
+        .unwrap();
+    let mut bobs = token(bob.id, &da_domain::pat::generate().unwrap());
+    bobs.created_at = first.created_at + Duration::seconds(2);
+    db.create_token(&bobs, &row("token.create")).await.unwrap();
+
+    assert_eq!(
+        db.token_by_hash(&da_domain::pat::hash(&secret))
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(db.token_by_hash("unknown").await.unwrap(), None);
+    assert_eq!(db.token_by_id(first.id).await.unwrap(), Some(first.clone()));
+    let mine: Vec<Uuid> = db
+        .tokens_of_user(ann.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(mine, vec![second.id, first.id], "newest first");
+
+    assert!(
+        db.revoke_token(bobs.id, now(), &row("token.revoke"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.revoke_token(bobs.id, now(), &row("token.revoke"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.revoke_token(Uuid::new_v4(), now(), &row("token.revoke"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(audited(&db, "token.revoke").await, 1);
+
+    let list = |user_id, status| {
+        let db = db.clone();
+        async move {
+            let filter = TokenFilter {
+                user_id,
+                status,
+                now: now(),
+                limit: 100,
+                offset: 0,
+            };
+            let (tokens, total) = db.list_tokens(&filter).await.unwrap();
+            (
+                tokens
+                    .into_iter()
+                    .map(|(t, email)| (t.id, email))
+                    .collect::<Vec<_>>(),
+                total,
+            )
+        }
+    };
+    let (all, total) = list(None, None).await;
+    assert_eq!(total, 3);
+    assert_eq!(all[0], (bobs.id, Some("bob@example.com".into())));
+    assert_eq!(
+        list(None, Some(TokenStatus::Active)).await.0,
+        vec![(first.id, Some("ann@example.com".into()))]
+    );
+    assert_eq!(
+        list(None, Some(TokenStatus::Expired)).await.0,
+        vec![(second.id, Some("ann@example.com".into()))]
+    );
+    assert_eq!(list(None, Some(TokenStatus::Revoked)).await.1, 1);
+    assert_eq!(list(Some(ann.id), None).await.1, 2);
+    let page = TokenFilter {
+        user_id: None,
+        status: None,
+        now: now(),
+        limit: 1,
+        offset: 1,
+    };
+    let (tokens, total) = db.list_tokens(&page).await.unwrap();
+    assert_eq!((tokens.len(), total), (1, 3));
+
+    // Last use: newest wins, an older stamp never overwrites it.
+    let at = now();
+    db.touch_tokens(&[ActivityStamp {
+        id: first.id,
+        at,
+        ip: Some("192.0.2.7".into()),
+    }])
+    .await
+    .unwrap();
+    db.touch_tokens(&[ActivityStamp {
+        id: first.id,
+        at: at - Duration::seconds(10),
+        ip: Some("192.0.2.99".into()),
+    }])
+    .await
+    .unwrap();
+    let used = db.token_by_id(first.id).await.unwrap().unwrap();
+    assert_eq!(used.last_used_at, Some(at));
+    assert_eq!(used.last_used_ip.as_deref(), Some("192.0.2.7"));
+}
+
+pub async fn the_audit_log_filters_and_pages(db: Db) {
+    let actor = Uuid::new_v4();
+    let credential = CredentialRef {
+        kind: CredentialKind::Pat,
+        id: Uuid::new_v4(),
+    };
+    let base = now();
+    for n in 0..5 {
+        let mut audit = row(if n % 2 == 0 {
+            "token.create"
+        } else {
+            "user.update"
+        });
+        audit.at = base + Duration::seconds(n);
+        audit.resource = Some(format!("thing:{n}"));
+        audit.params = serde_json::json!({ "n": n });
+        audit.ip = Some("192.0.2.1".into());
+        if n == 4 {
+            audit.actor_id = Some(actor);
+            audit.actor_email = Some("ann@example.com".into());
+            audit.credential = Some(credential);
+        }
+        db.insert_audit(&audit).await.unwrap();
+    }
+    let query = |filter: AuditFilter| {
+        let db = db.clone();
+        async move { db.list_audit(&filter).await.unwrap() }
+    };
+    let all = query(AuditFilter {
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[0].params, serde_json::json!({ "n": 4 }), "newest first");
+    assert_eq!(all[0].credential, Some(credential));
+    assert_eq!(all[0].actor_email.as_deref(), Some("ann@example.com"));
+    assert_eq!(all[1].credential, None);
+    let prefixed = query(AuditFilter {
+        action_prefix: Some("token.".into()),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(prefixed.len(), 3);
+    let by_actor = query(AuditFilter {
+        actor_id: Some(actor),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_actor.len(), 1);
+    let by_resource = query(AuditFilter {
+        resource: Some("thing:2".into()),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_resource.len(), 1);
+    let window = query(AuditFilter {
+        since: Some(base + Duration::seconds(1)),
+        until: Some(base + Duration::seconds(3)),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(window.len(), 2, "since inclusive, until exclusive");
+    // Cursor paging: the page after the first two.
+    let first_page = query(AuditFilter {
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
+    let last = first_page.last().unwrap();
+    let next = query(AuditFilter {
+        before: Some((last.at, last.id)),
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(next.len(), 2);
+    assert_eq!(next[0].params, serde_json::json!({ "n": 2 }));
+}
+
+pub async fn concurrent_column_writes_keep_each_other(db: Db) {
+    add_user(&db, "root@example.com", Role::Admin).await;
+    let ann = add_user(&db, "ann@example.com", Role::KmAdmin).await;
+    let mut work = JoinSet::new();
+    for n in 0..20 {
+        let db = db.clone();
+        work.spawn(async move {
+            let change = if n % 2 == 0 {
+                UserChange {
+                    password_hash: Some(format!("$argon2id${n}")),
+                    ..Default::default()
+                }
+            } else {
+                UserChange {
+                    role: Some(Role::Viewer),
+                    ..Default::default()
+                }
+            };
+            written(
+                db.update_user(ann.id, now(), &change, &row("user.update"))
+                    .await
+                    .unwrap(),
+            );
+        });
+    }
+    work.join_all().await;
+    let after = db.user_by_id(ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        after.role,
+        Role::Viewer,
+        "no password write brought the old role back"
+    );
+    assert_ne!(
+        after.password_hash, ann.password_hash,
+        "no role write brought the old hash back"
+    );
+}
+
+pub async fn two_admins_deactivating_each_other_leave_one(db: Db) {
+    for round in 0..10 {
+        let a = add_user(&db, &format!("a{round}@example.com"), Role::Admin).await;
+        let b = add_user(&db, &format!("b{round}@example.com"), Role::Admin).await;
+        // Only these two are active admins.
+        let admins = db
+            .list_users(&UserFilter {
+                role: Some(Role::Admin),
+                active: Some(true),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .0;
+        for other in admins.iter().filter(|u| u.id != a.id && u.id != b.id) {
+            written(
+                db.update_user(
+                    other.id,
+                    now(),
+                    &UserChange {
+                        active: Some(ActiveChange::Deactivate { by: a.id }),
+                        ..Default::default()
+                    },
+                    &row("user.update"),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let deactivate = |victim: Uuid, by: Uuid| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.update_user(
+                    victim,
+                    now(),
+                    &UserChange {
+                        active: Some(ActiveChange::Deactivate { by }),
+                        keep_an_admin: true,
+                        ..Default::default()
+                    },
+                    &row("user.update"),
+                )
+                .await
+                .unwrap()
+            })
+        };
+        let (x, y) = tokio::join!(deactivate(a.id, b.id), deactivate(b.id, a.id));
+        let outcomes = [x.unwrap(), y.unwrap()];
+        let wins = outcomes
+            .iter()
+            .filter(|o| matches!(o, UpdateOutcome::Written { .. }))
+            .count();
+        let refusals = outcomes
+            .iter()
+            .filter(|o| **o == UpdateOutcome::LastAdmin)
+            .count();
+        assert_eq!((wins, refusals), (1, 1), "round {round}: {outcomes:?}");
+        assert_eq!(db.count_active_admins().await.unwrap(), 1, "round {round}");
+    }
+}
+
+pub async fn a_link_is_redeemed_exactly_once_under_concurrency(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    for round in 0..10 {
+        let hash = format!("secret-{round}");
+        db.put_link(
+            &link(ann.id, LinkKind::Reset, &hash, Duration::hours(1)),
+            None,
+            &row("user.reset_password"),
+        )
+        .await
+        .unwrap();
+        let mut work = JoinSet::new();
+        for n in 0..8 {
+            let (db, hash) = (db.clone(), hash.clone());
+            work.spawn(async move {
+                let change = UserChange {
+                    password_hash: Some(format!("$argon2id${round}-{n}")),
+                    consume_link: Some((LinkKind::Reset, hash)),
+                    ..Default::default()
+                };
+                db.update_user(ann.id, now(), &change, &row("user.password_changed"))
+                    .await
+                    .unwrap()
+            });
+        }
+        let outcomes = work.join_all().await;
+        let wins = outcomes
+            .iter()
+            .filter(|o| matches!(o, UpdateOutcome::Written { .. }))
+            .count();
+        assert_eq!(wins, 1, "round {round}: {outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, UpdateOutcome::Written { .. } | UpdateOutcome::LinkGone))
+        );
+    }
+}
+
+pub async fn bootstrap_racing_bootstrap_creates_one_admin(db: Db) {
+    let mut work = JoinSet::new();
+    for n in 0..8 {
+        let db = db.clone();
+        work.spawn(async move {
+            let admin = user(&format!("first{n}@example.com"), Role::Admin);
+            db.create_user(&admin, CreateGuard::NoAdmin, None, &row("auth.bootstrap"))
+                .await
+                .unwrap()
+        });
+    }
+    let outcomes = work.join_all().await;
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == CreateOutcome::Created)
+        .count();
+    assert_eq!(created, 1, "{outcomes:?}");
+    assert_eq!(db.count_admins().await.unwrap(), 1);
+    assert_eq!(audited(&db, "auth.bootstrap").await, 1);
+}
+
+pub async fn concurrent_flushes_of_one_token_all_succeed(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let pat = token(ann.id, &da_domain::pat::generate().unwrap());
+    db.create_token(&pat, &row("token.create")).await.unwrap();
+    let live = session(ann.id, Duration::hours(1));
+    db.record_login(
+        &live,
+        &LoginCheck {
+            password_hash: None,
+        },
+        &row("auth.login"),
+    )
+    .await
+    .unwrap();
+    let base = now();
+    let mut work = JoinSet::new();
+    for n in 0..32 {
+        let db = db.clone();
+        work.spawn(async move {
+            let stamp = |id| ActivityStamp {
+                id,
+                at: base + Duration::seconds(n),
+                ip: Some(format!("192.0.2.{n}")),
+            };
+            db.touch_tokens(&[stamp(pat.id)]).await.unwrap();
+            db.touch_sessions(&[stamp(live.id)]).await.unwrap();
+        });
+    }
+    work.join_all().await;
+    let used = db.token_by_id(pat.id).await.unwrap().unwrap();
+    assert_eq!(used.last_used_at, Some(base + Duration::seconds(31)));
+    assert_eq!(used.last_used_ip.as_deref(), Some("192.0.2.31"));
+    assert_eq!(
+        db.session_by_id(live.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_active_at,
+        base + Duration::seconds(31)
+    );
+}
+
+fn services(db: &Db) -> da_domain::Services {
+    da_domain::Services::new(
+        db.clone(),
+        da_domain::ServicesConfig {
+            jwt_secret: vec![7; 32],
+            session_hours: 1,
+            bootstrap_token: None,
+            hash_concurrency: 1,
+            public_url: None,
+            rate_limits: da_domain::RateLimitConfig::default(),
+            pat_max_days: None,
+            cli_dist_dir: None,
+        },
+        None,
+    )
+}
+
+fn principal(user: &da_domain::store::UserRecord, token_id: Uuid) -> da_domain::Principal {
+    da_domain::Principal {
+        user_id: user.id,
+        email: user.email.clone(),
+        role: user.role,
+        credential: da_domain::Credential::Pat {
+            token_id,
+            expires_at: None,
+        },
+    }
+}
+
+const RACE_ROUNDS: usize = 60;
+
+pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let services = services(&db);
+    let client = da_domain::ClientInfo::default();
+    for round in 0..RACE_ROUNDS {
+        // A token no cache has seen.
+        let secret = da_domain::pat::generate().unwrap();
+        let pat = token(ann.id, &secret);
+        db.create_token(&pat, &row("token.create")).await.unwrap();
+        let mut work = JoinSet::new();
+        for _ in 0..6 {
+            let (services, secret) = (services.clone(), secret.clone());
+            work.spawn(async move {
+                let _ = services.authenticate(&secret, None).await;
+            });
+        }
+        services
+            .revoke_my_token(&principal(&ann, pat.id), pat.id, &client)
+            .await
+            .unwrap();
+        work.join_all().await;
+        let after = services.authenticate(&secret, None).await;
+        assert!(
+            matches!(
+                after,
+                Err(da_domain::Error::Unauthenticated(
+                    da_types::detail::AuthFailure::TokenRevoked
+                ))
+            ),
+            "round {round}: a revoked token still authenticates: {after:?}"
+        );
+    }
+}
+
+pub async fn a_deactivation_racing_a_cold_cache_fill_holds(db: Db) {
+    let root = add_user(&db, "root@example.com", Role::Admin).await;
+    let services = services(&db);
+    let admin = da_domain::require_admin(&principal(&root, Uuid::new_v4())).unwrap();
+    let client = da_domain::ClientInfo::default();
+    for round in 0..RACE_ROUNDS {
+        let member = add_user(&db, &format!("member{round}@example.com"), Role::Analyst).await;
+        let secret = da_domain::pat::generate().unwrap();
+        db.create_token(&token(member.id, &secret), &row("token.create"))
+            .await
+            .unwrap();
+        let mut work = JoinSet::new();
+        for _ in 0..6 {
+            let (services, secret) = (services.clone(), secret.clone());
+            work.spawn(async move {
+                let _ = services.authenticate(&secret, None).await;
+            });
+        }
+        services
+            .set_user_active(&admin, member.id, false, &client)
+            .await
+            .unwrap();
+        work.join_all().await;
+        let after = services.authenticate(&secret, None).await;
+        assert!(
+            matches!(
+                after,
+                Err(da_domain::Error::Unauthenticated(
+                    da_types::detail::AuthFailure::AccountDeactivated
+                ))
+            ),
+            "round {round}: a deactivated user's token still authenticates: {after:?}"
+        );
+    }
+}

@@ -80,9 +80,9 @@ impl CliError {
 
     pub fn print_and_exit_code(&self) -> ExitCode {
         // A server's message can echo what someone typed: never let it drive the terminal.
-        eprintln!("da: {}", crate::output::printable(&self.message));
+        eprintln!("da: {}", crate::printable::printable(&self.message));
         if let Some(hint) = &self.hint {
-            eprintln!("hint: {}", crate::output::printable(hint));
+            eprintln!("hint: {}", crate::printable::printable(hint));
         }
         ExitCode::from(self.exit as u8)
     }

@@ -8,6 +8,7 @@ mod output;
 mod commands;
 mod context;
 mod error;
+mod printable;
 mod prompt;
 mod settings;
 

@@ -1,5 +1,6 @@
 //! One integration-test binary (one link): each module exercises the real server over HTTP.
 
+mod architecture;
 mod audit;
 mod auth;
 mod bad_input;

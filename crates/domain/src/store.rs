@@ -274,11 +274,22 @@ pub enum DeleteOutcome {
 
 /// What a login must still find true when its session is recorded: the password it checked
 /// may have changed, or the account been deactivated, while Argon2 ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct LoginCheck {
     /// The PHC string the password was verified against; `None` when the login did not use a
     /// password (a redeemed link already wrote one).
     pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for LoginCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginCheck")
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -152,19 +152,36 @@ pub async fn set_user_password(id: String, password: Secret) -> Result<(), UiErr
         .map_err(server::fail)
 }
 
-/// A user named by id or email in a filter box; a malformed name is a 400 saying so.
+/// What a filter box naming a user (by id or email) selects.
 #[cfg(feature = "ssr")]
-async fn find_user(
+enum UserFilter {
+    /// The box is empty: everyone.
+    Anyone,
+    User(String),
+    /// Nobody by that name: the listing is empty.
+    Nobody,
+}
+
+/// Reads a filter box naming a user; a malformed name is a 400 saying so.
+#[cfg(feature = "ssr")]
+async fn user_filter(
     ctx: &crate::server::ServerContext,
     admin: &da_domain::Admin,
-    key: &str,
-) -> Result<Option<User>, UiError> {
-    let key = da_types::UserRef::parse(key)
+    raw: Option<&str>,
+) -> Result<UserFilter, UiError> {
+    let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else {
+        return Ok(UserFilter::Anyone);
+    };
+    let key = da_types::UserRef::parse(raw)
         .map_err(|why| crate::server::fail(da_domain::Error::Invalid(why)))?;
-    ctx.services
+    let user = ctx
+        .services
         .find_user(admin, &key)
         .await
-        .map_err(crate::server::fail)
+        .map_err(crate::server::fail)?;
+    Ok(user.map_or(UserFilter::Nobody, |user| {
+        UserFilter::User(user.id.to_string())
+    }))
 }
 
 /// The audit log for `/admin/audit`; `actor` may be an email or a user id.
@@ -177,18 +194,15 @@ pub async fn audit_log(
     use crate::server;
     let ctx = server::context()?;
     let admin = server::admin()?;
-    let actor_id = match actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(key) => match find_user(&ctx, &admin, key).await? {
-            Some(user) => Some(user.id.to_string()),
-            // Nobody by that name: nothing they did.
-            None => {
-                return Ok(AuditPage {
-                    rows: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-        },
+    let actor_id = match user_filter(&ctx, &admin, actor.as_deref()).await? {
+        UserFilter::Anyone => None,
+        UserFilter::User(id) => Some(id),
+        UserFilter::Nobody => {
+            return Ok(AuditPage {
+                rows: Vec::new(),
+                next_cursor: None,
+            });
+        }
     };
     let params = da_types::AuditParams {
         action_prefix,
@@ -361,17 +375,15 @@ pub async fn all_tokens(
     use crate::server;
     let ctx = server::context()?;
     let admin = server::admin()?;
-    let user_id = match owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-        None => None,
-        Some(key) => match find_user(&ctx, &admin, key).await? {
-            Some(user) => Some(user.id.to_string()),
-            None => {
-                return Ok(AdminTokenPage {
-                    tokens: Vec::new(),
-                    total: 0,
-                });
-            }
-        },
+    let user_id = match user_filter(&ctx, &admin, owner.as_deref()).await? {
+        UserFilter::Anyone => None,
+        UserFilter::User(id) => Some(id),
+        UserFilter::Nobody => {
+            return Ok(AdminTokenPage {
+                tokens: Vec::new(),
+                total: 0,
+            });
+        }
     };
     let params = da_types::TokenListParams {
         user_id,

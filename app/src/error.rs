@@ -25,7 +25,8 @@ impl FromServerFnError for UiError {
             ServerFnErrorErr::Request(_) => {
                 "Cannot reach the server. Check your connection.".to_owned()
             }
-            other => format!("Something went wrong: {other}"),
+            // The framework's own text can quote what was submitted: not for the page.
+            _ => "Something went wrong. Reload the page and try again.".to_owned(),
         };
         UiError { detail }
     }

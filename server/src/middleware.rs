@@ -71,10 +71,15 @@ pub fn client_ip(
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .collect();
-        if forwarded.len() >= trusted_hops
-            && let Ok(ip) = forwarded[forwarded.len() - trusted_hops].parse::<std::net::IpAddr>()
-        {
-            return Some(ip.to_string());
+        if forwarded.len() >= trusted_hops {
+            // Some proxies write `ip:port` (or `[v6]:port`).
+            let entry = forwarded[forwarded.len() - trusted_hops];
+            let ip = entry
+                .parse::<std::net::IpAddr>()
+                .or_else(|_| entry.parse::<SocketAddr>().map(|addr| addr.ip()));
+            if let Ok(ip) = ip {
+                return Some(ip.to_string());
+            }
         }
     }
     peer.map(|addr| addr.ip().to_string())
@@ -111,9 +116,92 @@ pub fn login_redirect(path_and_query: &str) -> String {
     )
 }
 
+/// `host[:port]` as a browser compares it: host lower-cased (IPv6 without brackets), and the
+/// scheme's default port dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Authority {
+    host: String,
+    port: Option<u16>,
+}
+
+impl Authority {
+    /// A `Host` header or a URL's authority part; `None` for anything else (user info, a
+    /// path, junk after an IPv6 literal, a port that is not a number).
+    fn parse(raw: &str, default_port: Option<u16>) -> Option<Authority> {
+        let raw = raw.trim();
+        let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
+            let (host, after) = rest.split_once(']')?;
+            let port = match after {
+                "" => None,
+                after => Some(after.strip_prefix(':')?),
+            };
+            (host, port)
+        } else {
+            match raw.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (raw, None),
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(&b));
+        let bracketed = raw.starts_with('[');
+        // Brackets hold an IPv6 address and nothing else; a bare host has no colon.
+        if !host_ok
+            || (bracketed && host.parse::<std::net::Ipv6Addr>().is_err())
+            || (!bracketed && host.contains(':'))
+        {
+            return None;
+        }
+        let port = match port {
+            None => None,
+            Some(port) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(port.parse::<u16>().ok()?)
+            }
+            Some(_) => return None,
+        };
+        Some(Authority {
+            host: host.to_ascii_lowercase(),
+            port: port.filter(|p| Some(*p) != default_port),
+        })
+    }
+
+    fn is_loopback(&self) -> bool {
+        self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// An `http(s)://authority…` URL's scheme and authority.
+fn parse_origin(url: &str) -> Option<(String, Authority)> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some((scheme, Authority::parse(authority, Some(default_port))?))
+}
+
+/// The authority this request was addressed to: its `Host` header (HTTP/1.1), else the
+/// request target's authority (HTTP/2).
+fn request_authority(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+}
+
 /// Did a browser send this request from another site? Fetch metadata (`Sec-Fetch-Site`) when
-/// the browser sends it, else the `Origin` (or, without one, `Referer`) against our origin.
-fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+/// the browser sends it, else the `Origin` (or, without one, `Referer`) against our own
+/// origin: `DA_PUBLIC_URL`, or the host the request was addressed to.
+fn is_cross_site(headers: &HeaderMap, host: Option<&str>, public_url: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         // `none`: typed into the address bar or a bookmark; `same-site` is a sibling
         // subdomain, which is another origin all the same.
@@ -130,22 +218,15 @@ fn is_cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
         // cross-site POSTs).
         return false;
     };
-    let Some(origin) = origin_of(source) else {
+    let Some((scheme, theirs)) = parse_origin(source) else {
         return true; // "null" or garbage
     };
-    match public_url.and_then(origin_of) {
-        Some(ours) => !origin.eq_ignore_ascii_case(&ours),
-        None => {
-            let host = headers
-                .get(HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let theirs = origin
-                .split_once("://")
-                .map_or("", |(_, authority)| authority);
-            host.is_empty() || !theirs.eq_ignore_ascii_case(host)
-        }
+    if public_url.and_then(parse_origin) == Some((scheme.clone(), theirs.clone())) {
+        return false;
     }
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let addressed = host.and_then(|host| Authority::parse(host, Some(default_port)));
+    addressed.is_none_or(|ours| ours != theirs)
 }
 
 /// `scheme://host[:port]` this request was addressed to, if its Host header is a plain host
@@ -170,44 +251,15 @@ fn request_origin(headers: &HeaderMap, trusted_proxy_hops: usize) -> Option<Stri
     Some(format!("{scheme}://{host}"))
 }
 
-/// The host name of a `Host` header value or URL authority, without the port, lower-cased.
-fn host_name(authority: &str) -> String {
-    let authority = authority.trim();
-    let host = if let Some(rest) = authority.strip_prefix('[') {
-        // [v6]:port
-        rest.split(']').next().unwrap_or("")
-    } else {
-        authority
-            .rsplit_once(':')
-            .map_or(authority, |(host, port)| {
-                if port.bytes().all(|b| b.is_ascii_digit()) {
-                    host
-                } else {
-                    authority
-                }
-            })
-    };
-    host.to_ascii_lowercase()
-}
-
-/// Whether `Host` names us: the public URL's host, or a loopback address (a local probe, the
-/// server's own tools). Anything else is DNS rebinding or host-header poisoning.
+/// Whether a request addressed to `host` is for us: the public URL's host (any port), or a
+/// loopback address (a local probe, the server's own tools). Anything else is DNS rebinding or
+/// host-header poisoning.
 pub fn is_expected_host(host: Option<&str>, public_url: &str) -> bool {
-    let Some(host) = host.map(host_name) else {
+    let Some(addressed) = host.and_then(|host| Authority::parse(host, None)) else {
         return false;
     };
-    let ours = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .map(host_name)
-        .unwrap_or_default();
-    host == ours
-        || host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let ours = parse_origin(public_url).map(|(_, authority)| authority.host);
+    Some(&addressed.host) == ours.as_ref() || addressed.is_loopback()
 }
 
 /// With `DA_PUBLIC_URL` set, refuses requests addressed to any other host (400 `Unexpected
@@ -215,23 +267,11 @@ pub fn is_expected_host(host: Option<&str>, public_url: &str) -> bool {
 pub async fn host_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(public_url) = state.config.public_url.as_deref()
         && req.uri().path() != "/api/health"
+        && !is_expected_host(request_authority(&req), public_url)
     {
-        let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
-        if !is_expected_host(host, public_url) {
-            return HttpError::new(ErrorCode::Invalid, detail::UNEXPECTED_HOST).into_response();
-        }
+        return HttpError::new(ErrorCode::Invalid, detail::UNEXPECTED_HOST).into_response();
     }
     next.run(req).await
-}
-
-/// `scheme://authority` of a URL, lower-cased scheme.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    (!authority.is_empty()).then(|| format!("{}://{}", scheme.to_ascii_lowercase(), authority))
 }
 
 /// Resolves the credential of every request into an [`AuthState`] extension (and the client's
@@ -257,8 +297,14 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
     // Everything but a credential in the Authorization header is what a browser sends on its
     // own: the cookie, and nothing at all (a login form that would *set* the cookie).
     let ambient = matches!(presented, Presented::Cookie(_) | Presented::Nothing);
-    if state_changing && ambient && is_cross_site(req.headers(), state.config.public_url.as_deref())
-    {
+    let refused = state_changing
+        && ambient
+        && is_cross_site(
+            req.headers(),
+            request_authority(&req),
+            state.config.public_url.as_deref(),
+        );
+    if refused {
         return HttpError::new(ErrorCode::Forbidden, detail::CROSS_SITE).into_response();
     }
 
@@ -295,7 +341,7 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
     }
 
     // Scripts learn when their token runs out without another call.
-    let token_expiry = match auth.principal().map(|p| &p.credential) {
+    let token_expiry = match auth.principal().map(|p| p.credential()) {
         Some(da_domain::Credential::Pat {
             expires_at: Some(at),
             ..
@@ -315,9 +361,9 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
 /// machine routes (their answers carry tokens, links and personal data), and on HTML the frame,
 /// referrer and content-security policies (a page render sets its own CSP with its nonce).
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let machine = ["/api/", "/auth/", "/rpc/"]
-        .iter()
-        .any(|prefix| req.uri().path().starts_with(prefix));
+    // Static assets may be cached; every other machine answer is about someone.
+    let path = req.uri().path();
+    let machine = is_machine_path(path) && !path.starts_with("/pkg/");
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -434,6 +480,12 @@ mod tests {
         assert_eq!(client_ip(&xff, peer, 9).as_deref(), Some("10.0.0.9"));
         let spoofed = headers(&[("x-forwarded-for", "not-an-ip")]);
         assert_eq!(client_ip(&spoofed, peer, 1).as_deref(), Some("10.0.0.9"));
+        let with_ports = headers(&[("x-forwarded-for", "1.1.1.1:5678, [2001:db8::7]:443")]);
+        assert_eq!(
+            client_ip(&with_ports, peer, 1).as_deref(),
+            Some("2001:db8::7")
+        );
+        assert_eq!(client_ip(&with_ports, peer, 2).as_deref(), Some("1.1.1.1"));
     }
 
     #[test]
@@ -464,36 +516,67 @@ mod tests {
         ));
     }
 
+    /// `is_cross_site` for a request with these headers (the Host among them).
+    fn cross(pairs: &[(&'static str, &str)], public_url: Option<&str>) -> bool {
+        let map = headers(pairs);
+        let host = map.get(HOST).and_then(|v| v.to_str().ok());
+        is_cross_site(&map, host, public_url)
+    }
+
     #[test]
     fn cross_site_detection() {
-        let same = headers(&[
+        let same = [
             ("host", "da.local:8000"),
             ("origin", "http://da.local:8000"),
-        ]);
-        assert!(!is_cross_site(&same, None));
-        let other = headers(&[
-            ("host", "da.local:8000"),
-            ("origin", "https://evil.example"),
-        ]);
-        assert!(is_cross_site(&other, None));
-        let referer = headers(&[("host", "da.local"), ("referer", "http://evil.example/x")]);
-        assert!(is_cross_site(&referer, None));
-        let null = headers(&[("host", "da.local"), ("origin", "null")]);
-        assert!(is_cross_site(&null, None));
-        let behind_proxy = headers(&[
+        ];
+        assert!(!cross(&same, None));
+        assert!(cross(
+            &[
+                ("host", "da.local:8000"),
+                ("origin", "https://evil.example")
+            ],
+            None
+        ));
+        assert!(cross(
+            &[("host", "da.local"), ("referer", "http://evil.example/x")],
+            None
+        ));
+        assert!(cross(&[("host", "da.local"), ("origin", "null")], None));
+        // Behind a proxy the Host is internal; the public URL is our origin.
+        let proxied = [
             ("host", "127.0.0.1:8000"),
             ("origin", "https://da.example.com"),
-        ]);
-        assert!(!is_cross_site(
-            &behind_proxy,
-            Some("https://da.example.com")
+        ];
+        assert!(!cross(&proxied, Some("https://da.example.com")));
+        assert!(
+            !cross(&proxied, Some("https://DA.example.com:443/")),
+            "default port, case"
+        );
+        // An operator on loopback, with a public URL set, is same-origin too.
+        let local = [
+            ("host", "127.0.0.1:8000"),
+            ("origin", "http://127.0.0.1:8000"),
+        ];
+        assert!(!cross(&local, Some("https://da.example.com")));
+        assert!(!cross(
+            &[("host", "da.local"), ("origin", "http://da.local:80")],
+            None
         ));
-        assert!(!is_cross_site(&headers(&[("host", "x")]), None));
-        let fetched = |site| headers(&[("host", "da.local"), ("sec-fetch-site", site)]);
-        assert!(is_cross_site(&fetched("cross-site"), None));
-        assert!(is_cross_site(&fetched("same-site"), None));
-        assert!(!is_cross_site(&fetched("same-origin"), None));
-        assert!(!is_cross_site(&fetched("none"), None));
+        // A TLS-terminating proxy: the Host says nothing of the scheme, the name matches.
+        assert!(!cross(
+            &[("host", "da.local"), ("origin", "https://da.local")],
+            None
+        ));
+        assert!(cross(
+            &[("host", "da.local"), ("origin", "https://da.local:8443")],
+            None
+        ));
+        assert!(!cross(&[("host", "x")], None));
+        let fetched = |site| [("host", "da.local"), ("sec-fetch-site", site)];
+        assert!(cross(&fetched("cross-site"), None));
+        assert!(cross(&fetched("same-site"), None));
+        assert!(!cross(&fetched("same-origin"), None));
+        assert!(!cross(&fetched("none"), None));
     }
 
     #[test]
@@ -505,6 +588,7 @@ mod tests {
             "127.0.0.1:8000",
             "127.9.9.9",
             "[::1]:8000",
+            "[::1]",
             "localhost:8000",
         ] {
             assert!(is_expected_host(Some(good), ours), "{good}");
@@ -513,8 +597,14 @@ mod tests {
             "evil.example",
             "da.example.com.evil.example",
             "evil.example:da.example.com",
+            "da.example.com:x",
             "10.0.0.1:8000",
             "[2001:db8::1]",
+            "[::1]evil.example",
+            "[::1]:8000x",
+            "[da.example.com]",
+            "user@da.example.com",
+            "da.example.com/path",
             "",
         ] {
             assert!(!is_expected_host(Some(bad), ours), "{bad}");

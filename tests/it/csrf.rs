@@ -120,3 +120,38 @@ async fn cross_site_json_logins_are_refused_but_scripts_without_an_origin_are_no
         .unwrap();
     assert_eq!(with_header.status(), 204);
 }
+
+#[tokio::test]
+async fn an_operator_on_loopback_can_sign_in_while_a_public_url_is_set() {
+    let server = TestServer::builder()
+        .env("DA_PUBLIC_URL", "https://da.example")
+        .start()
+        .await;
+    let form = [("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)];
+    let local = server
+        .post("/login")
+        .header("origin", &server.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 303);
+    assert!(has_session_cookie(&local));
+    // The public origin (behind a proxy, Host loopback) is ours as well.
+    let proxied = server
+        .post("/login")
+        .header("origin", "https://da.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 303);
+    let foreign = server
+        .post("/login")
+        .header("origin", "https://da.example.evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_refused(foreign, "a look-alike origin").await;
+}

@@ -330,3 +330,32 @@ async fn changing_your_own_password_keeps_this_session_and_ends_the_others() {
     assert_eq!(refused(other.me().await), (401, "Session revoked".into()));
     server.signed_in(ADMIN_EMAIL, "next-password-1").await;
 }
+
+#[tokio::test]
+async fn without_smtp_forgot_password_says_so_and_leaves_an_admins_link_alone() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let user = server
+        .create_user("ann@example.com", "analyst", "old-password-1")
+        .await;
+    let handed_over = admin.issue_reset_link(user.id).await.unwrap();
+    assert!(!handed_over.email_sent);
+    for email in ["ann@example.com", "nobody@example.com"] {
+        let answer = server.client().request_password_reset(email).await.unwrap();
+        assert_eq!(
+            answer.message,
+            "Password reset by email is not set up on this server. Ask an administrator for a reset link."
+        );
+    }
+    // Anyone asking did not replace the link the admin handed over.
+    let (email, token) = link_parts(&handed_over.reset_url);
+    server
+        .client()
+        .confirm_password_reset(&ResetConfirmRequest {
+            email,
+            token,
+            password: "new-password-1".into(),
+        })
+        .await
+        .expect("the admin's link still works");
+}

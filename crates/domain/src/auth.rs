@@ -2,7 +2,7 @@
 //! credential to a [`Principal`] on every request (the hot path; PATs are `tokens`'s part).
 
 use crate::audit;
-use crate::brakes::Bucket;
+use crate::brakes::{Bucket, PasswordAttempt};
 use crate::cache::CachedSession;
 use crate::error::{Error, detail};
 use crate::params::{display_name, seconds};
@@ -68,21 +68,16 @@ impl Services {
         })
     }
 
-    /// Refuses a password check from this client for this account while it is braked.
-    pub(crate) fn check_brakes(&self, email: &str, client: &ClientInfo) -> Result<(), Error> {
+    /// Lets a password check for this account from this client start (it counts as wrong
+    /// until finished), or refuses it while the client or the account is braked.
+    pub(crate) fn begin_password_check(
+        &self,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<PasswordAttempt<'_>, Error> {
         self.inner
             .brakes
-            .check(email, client.ip.as_deref(), Instant::now())
-    }
-
-    /// Counts a password check's outcome against (or for) this client and account.
-    pub(crate) fn note_password_check(&self, email: &str, client: &ClientInfo, right: bool) {
-        let (brakes, ip, now) = (&self.inner.brakes, client.ip.as_deref(), Instant::now());
-        if right {
-            brakes.succeeded(email, ip, now);
-        } else {
-            brakes.failed(email, ip, now);
-        }
+            .begin(email, client.ip.as_deref(), Instant::now())
     }
 
     /// `POST /auth/token`: checks the password and opens a session.
@@ -95,7 +90,7 @@ impl Services {
             .ip_limits
             .check(Bucket::Login, client.ip.as_deref())?;
         let email = normalize_email(&request.email).map_err(Error::invalid)?;
-        self.check_brakes(&email, client)?;
+        let attempt = self.begin_password_check(&email, client)?;
         let user = self.inner.store.user_by_email(&email).await?;
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         // Always verify (against a dummy hash when there is nothing to check) so that the
@@ -114,7 +109,7 @@ impl Services {
             Some(_) => None,
         };
         // Unknown emails count as wrong passwords too: the brakes say nothing about which exist.
-        self.note_password_check(&email, client, verified);
+        attempt.finish(verified);
         if let Some((reason, why)) = failure {
             self.audit_failed_login(&email, user.as_ref(), reason, client)
                 .await;
@@ -171,6 +166,9 @@ impl Services {
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({ "device_label": session.device_label }));
+        // Taken before the write: a sweep of this user's sessions that lands between the
+        // commit and the cache fill below must win.
+        let ticket = self.inner.cache.ticket();
         match self.inner.store.record_login(&session, check, &row).await? {
             LoginOutcome::Recorded => {}
             // The password changed while it was being checked: the one given is no longer it.
@@ -183,7 +181,7 @@ impl Services {
         }
         self.inner
             .cache
-            .insert_new_session(session.id, CachedSession::from(&session));
+            .fill_session(&ticket, session.id, Some(CachedSession::from(&session)));
         let access_token = self
             .inner
             .keys

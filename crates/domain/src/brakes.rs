@@ -124,6 +124,9 @@ const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 #[derive(Debug, Clone, Copy)]
 struct Failures {
     count: u32,
+    /// Checks of this client's password for this account still running (Argon2 takes a while:
+    /// parallel guesses must not all pass the brake before the first one failed).
+    pending: u32,
     last: Instant,
     locked_until: Option<Instant>,
 }
@@ -139,6 +142,13 @@ impl Budget {
     fn now(self, now: Instant) -> f64 {
         let refilled = now.duration_since(self.at).as_secs_f64() / ACCOUNT_REFILL.as_secs_f64();
         (self.left + refilled).min(ACCOUNT_BUDGET)
+    }
+
+    fn add(&mut self, amount: f64, now: Instant) {
+        *self = Budget {
+            left: self.now(now) + amount,
+            at: now,
+        };
     }
 }
 
@@ -158,79 +168,146 @@ pub struct Brakes {
     state: Mutex<State>,
 }
 
+/// A password check let through the brakes. It counts as a wrong password from the moment it
+/// starts (so parallel guesses cannot slip past together) until [`PasswordAttempt::finish`]
+/// says otherwise; dropped unfinished (the check itself failed), it counts as nothing.
+pub struct PasswordAttempt<'a> {
+    brakes: &'a Brakes,
+    key: (String, String),
+    finished: bool,
+}
+
+impl PasswordAttempt<'_> {
+    /// The check's result: a right password clears this client's count and makes it known to
+    /// the account; a wrong one counts.
+    pub fn finish(self, right: bool) {
+        self.finish_at(right, Instant::now());
+    }
+
+    fn finish_at(mut self, right: bool, now: Instant) {
+        self.finished = true;
+        self.brakes.settle(&self.key, Some(right), now);
+    }
+}
+
+impl Drop for PasswordAttempt<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.brakes.settle(&self.key, None, Instant::now());
+        }
+    }
+}
+
 impl Brakes {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Refuses (429, with the wait) a password check `account` may not have from `ip` now.
-    /// Call it before spending Argon2 on the attempt.
-    pub fn check(&self, account: &str, ip: Option<&str>, now: Instant) -> Result<(), Error> {
+    /// Lets one password check for `account` from `ip` start, or refuses it (429, with the
+    /// wait). Call it before spending Argon2 on the attempt.
+    pub fn begin(
+        &self,
+        account: &str,
+        ip: Option<&str>,
+        now: Instant,
+    ) -> Result<PasswordAttempt<'_>, Error> {
         let key = (account.to_owned(), client_key(ip));
-        let state = self.state();
-        if let Some(until) = state.per_client.get(&key).and_then(|f| f.locked_until)
-            && until > now
-        {
-            return Err(Error::rate_limited(until - now));
-        }
+        let mut state = self.state();
         let known = state
             .known
             .get(&key)
             .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR);
+        if let Some(failures) = state.per_client.get(&key) {
+            if let Some(until) = failures.locked_until
+                && until > now
+            {
+                return Err(Error::rate_limited(until - now));
+            }
+            // The ones still running would reach the limit if they are wrong: wait for them.
+            if failures.pending > 0 && failures.count + failures.pending >= FREE_FAILURES {
+                return Err(Error::rate_limited(Duration::from_secs(1)));
+            }
+        }
         if !known && let Some(budget) = state.per_account.get(account) {
             let left = budget.now(now);
             if left < 1.0 {
                 return Err(Error::rate_limited(ACCOUNT_REFILL.mul_f64(1.0 - left)));
             }
         }
-        Ok(())
-    }
-
-    /// A wrong password for `account` from `ip`.
-    pub fn failed(&self, account: &str, ip: Option<&str>, now: Instant) {
-        let mut state = self.state();
-        let entry = state
+        state
             .per_client
-            .entry((account.to_owned(), client_key(ip)))
+            .entry(key.clone())
             .or_insert(Failures {
                 count: 0,
+                pending: 0,
                 last: now,
                 locked_until: None,
-            });
-        entry.count += 1;
-        entry.last = now;
-        if entry.count >= FREE_FAILURES {
-            let doublings = (entry.count - FREE_FAILURES).min(10);
-            let lock = FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK);
-            entry.locked_until = Some(now + lock);
-        }
-        let budget = state
+            })
+            .pending += 1;
+        state
             .per_account
             .entry(account.to_owned())
             .or_insert(Budget {
                 left: ACCOUNT_BUDGET,
                 at: now,
-            });
-        *budget = Budget {
-            left: (budget.now(now) - 1.0).max(0.0),
-            at: now,
-        };
+            })
+            .add(-1.0, now);
+        Ok(PasswordAttempt {
+            brakes: self,
+            key,
+            finished: false,
+        })
     }
 
-    /// The right password for `account` from `ip`: this client starts afresh and is known to
-    /// the account from now on. The account's budget is not refilled (the guessing elsewhere
-    /// may go on).
+    /// Ends an attempt: `Some(right)`, or `None` for one that never got an answer.
+    fn settle(&self, key: &(String, String), right: Option<bool>, now: Instant) {
+        let mut state = self.state();
+        if right != Some(false)
+            && let Some(budget) = state.per_account.get_mut(&key.0)
+        {
+            // Only wrong passwords spend the account's budget.
+            budget.add(1.0, now);
+        }
+        let Some(entry) = state.per_client.get_mut(key) else {
+            return;
+        };
+        entry.pending = entry.pending.saturating_sub(1);
+        match right {
+            Some(true) => {
+                state.per_client.remove(key);
+                state.known.insert(key.clone(), now);
+            }
+            Some(false) => {
+                entry.count += 1;
+                entry.last = now;
+                if entry.count >= FREE_FAILURES {
+                    let doublings = (entry.count - FREE_FAILURES).min(10);
+                    let lock = FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK);
+                    entry.locked_until = Some(now + lock);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// A sign-in that proved the account without a password check (a redeemed link): the
+    /// client starts afresh and is known to the account.
     pub fn succeeded(&self, account: &str, ip: Option<&str>, now: Instant) {
         let key = (account.to_owned(), client_key(ip));
         let mut state = self.state();
-        state.per_client.remove(&key);
+        if let Some(entry) = state.per_client.get_mut(&key) {
+            entry.count = 0;
+            entry.locked_until = None;
+        }
         state.known.insert(key, now);
     }
 
     pub fn prune(&self, now: Instant) {
         let mut state = self.state();
         state.per_client.retain(|_, f| {
-            now.duration_since(f.last) < FORGET_AFTER || f.locked_until.is_some_and(|u| u > now)
+            f.pending > 0
+                || now.duration_since(f.last) < FORGET_AFTER
+                || f.locked_until.is_some_and(|u| u > now)
         });
         state
             .per_account
@@ -248,12 +325,20 @@ mod tests {
     const HERE: Option<&str> = Some("203.0.113.7");
     const THERE: Option<&str> = Some("198.51.100.2");
 
-    fn retry_after(result: Result<(), Error>) -> Option<u64> {
+    fn retry_after<T>(result: Result<T, Error>) -> Option<u64> {
         match result {
             Err(Error::RateLimited { retry_after, .. }) => Some(retry_after),
-            Ok(()) => None,
+            Ok(_) => None,
             Err(other) => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// One whole password check with this outcome.
+    fn attempt(brakes: &Brakes, account: &str, ip: Option<&str>, now: Instant, right: bool) {
+        brakes
+            .begin(account, ip, now)
+            .unwrap()
+            .finish_at(right, now);
     }
 
     #[test]
@@ -261,61 +346,104 @@ mod tests {
         let brakes = Brakes::default();
         let now = Instant::now();
         for _ in 0..FREE_FAILURES - 1 {
-            brakes.failed("a@b.c", HERE, now);
+            attempt(&brakes, "a@b.c", HERE, now, false);
         }
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, now)), None);
-        brakes.failed("a@b.c", HERE, now);
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, now)), Some(15));
-        assert_eq!(retry_after(brakes.check("other@b.c", HERE, now)), None);
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, now)), None);
+        attempt(&brakes, "a@b.c", HERE, now, false);
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, now)), Some(15));
+        assert_eq!(retry_after(brakes.begin("other@b.c", HERE, now)), None);
         assert_eq!(
-            retry_after(brakes.check("a@b.c", THERE, now)),
+            retry_after(brakes.begin("a@b.c", THERE, now)),
             None,
             "the owner elsewhere is not locked out"
         );
         // The window passes; the next failure locks for twice as long.
         let later = now + Duration::from_secs(16);
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, later)), None);
-        brakes.failed("a@b.c", HERE, later);
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, later)), Some(30));
-        brakes.succeeded("a@b.c", HERE, later);
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, later)), None);
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, later)), None);
+        attempt(&brakes, "a@b.c", HERE, later, false);
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, later)), Some(30));
+        assert!(
+            brakes
+                .begin("a@b.c", HERE, later + Duration::from_secs(31))
+                .is_ok()
+        );
+        attempt(
+            &brakes,
+            "a@b.c",
+            HERE,
+            later + Duration::from_secs(31),
+            true,
+        );
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, later)), None);
     }
 
     #[test]
     fn the_lock_never_exceeds_fifteen_minutes() {
         let brakes = Brakes::default();
-        let now = Instant::now();
-        for _ in 0..100 {
-            brakes.failed("a@b.c", HERE, now);
+        let mut at = Instant::now();
+        for _ in 0..20 {
+            // Each guess waits out the lock the one before earned.
+            at += LONGEST_LOCK + Duration::from_secs(1);
+            attempt(&brakes, "a@b.c", HERE, at, false);
         }
-        assert_eq!(retry_after(brakes.check("a@b.c", HERE, now)), Some(900));
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, at)), Some(900));
     }
 
     #[test]
     fn the_account_budget_stops_spread_out_guessing_but_spares_known_clients() {
         let brakes = Brakes::default();
         let now = Instant::now();
-        brakes.succeeded("a@b.c", THERE, now);
+        attempt(&brakes, "a@b.c", THERE, now, true);
         for n in 0..ACCOUNT_BUDGET as u32 {
             let ip = format!("192.0.2.{n}");
-            assert_eq!(retry_after(brakes.check("a@b.c", Some(&ip), now)), None);
-            brakes.failed("a@b.c", Some(&ip), now);
+            assert_eq!(retry_after(brakes.begin("a@b.c", Some(&ip), now)), None);
+            attempt(&brakes, "a@b.c", Some(&ip), now, false);
         }
         assert_eq!(
-            retry_after(brakes.check("a@b.c", Some("192.0.2.250"), now)),
+            retry_after(brakes.begin("a@b.c", Some("192.0.2.250"), now)),
             Some(180)
         );
-        assert_eq!(retry_after(brakes.check("a@b.c", THERE, now)), None);
+        assert_eq!(retry_after(brakes.begin("a@b.c", THERE, now)), None);
         assert_eq!(
-            retry_after(brakes.check("b@b.c", Some("192.0.2.250"), now)),
+            retry_after(brakes.begin("b@b.c", Some("192.0.2.250"), now)),
             None
         );
         // It refills: one more guess three minutes later.
         let later = now + ACCOUNT_REFILL;
         assert_eq!(
-            retry_after(brakes.check("a@b.c", Some("192.0.2.250"), later)),
+            retry_after(brakes.begin("a@b.c", Some("192.0.2.250"), later)),
             None
         );
+    }
+
+    #[test]
+    fn checks_still_running_count_as_failures() {
+        let brakes = Brakes::default();
+        let now = Instant::now();
+        // Five guesses at once from one client: all five may run…
+        let running: Vec<_> = (0..FREE_FAILURES)
+            .map(|_| brakes.begin("a@b.c", HERE, now).unwrap())
+            .collect();
+        // …but not a sixth before they are answered.
+        assert!(retry_after(brakes.begin("a@b.c", HERE, now)).is_some());
+        for attempt in running {
+            attempt.finish_at(false, now);
+        }
+        assert_eq!(retry_after(brakes.begin("a@b.c", HERE, now)), Some(15));
+        // Spread over clients, the account budget is spent by the attempts as they start.
+        let spread: Vec<_> = (0..ACCOUNT_BUDGET as u32 - FREE_FAILURES)
+            .map(|n| {
+                brakes
+                    .begin("a@b.c", Some(&format!("192.0.2.{n}")), now)
+                    .unwrap()
+            })
+            .collect();
+        assert!(retry_after(brakes.begin("a@b.c", Some("192.0.2.250"), now)).is_some());
+        // Right answers give their share back; an attempt that never got an answer too.
+        let mut spread = spread.into_iter();
+        spread.next().unwrap().finish_at(true, now);
+        drop(spread.next());
+        assert!(brakes.begin("a@b.c", Some("192.0.2.251"), now).is_ok());
     }
 
     #[test]

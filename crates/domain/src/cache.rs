@@ -244,8 +244,10 @@ impl AuthCache {
     pub fn write_through_user(&self, ticket: &FillTicket<'_>, id: Uuid, user: Option<CachedUser>) {
         let generation = self.tick();
         let mut users = write(&self.users);
+        // A key nobody touched since the ticket starts at the ticket's generation, so the
+        // write lands; a key someone changed since keeps its newer generation and refuses it.
         let slot = users.entry(id).or_insert(Slot {
-            generation,
+            generation: ticket.generation,
             value: None,
         });
         write_slot(slot, ticket, generation, user);
@@ -266,18 +268,6 @@ impl AuthCache {
                 },
             );
         }
-    }
-
-    /// A session this process just created: nothing else can know its id yet.
-    pub fn insert_new_session(&self, id: Uuid, session: CachedSession) {
-        let generation = self.tick();
-        write(&self.sessions).insert(
-            id,
-            Slot {
-                generation,
-                value: Some(Some(session)),
-            },
-        );
     }
 
     /// The token with this SHA-256, when cached.
@@ -308,20 +298,6 @@ impl AuthCache {
         }
     }
 
-    /// A token this process just created.
-    pub fn insert_new_token(&self, hash: &str, token: &TokenRecord) {
-        let generation = self.tick();
-        let mut tokens = write(&self.tokens);
-        tokens.ids.insert(hash.to_owned(), token.id);
-        tokens.by_id.insert(
-            token.id,
-            Slot {
-                generation,
-                value: Some(CachedToken::from(token)),
-            },
-        );
-    }
-
     /// Records the IP of a use; returns the previous one when it differs (not on a first use).
     pub fn note_token_ip(&self, id: Uuid, ip: Option<&str>) -> Option<String> {
         let ip = ip?;
@@ -341,8 +317,18 @@ impl AuthCache {
     /// Periodic housekeeping: drops sessions that can never authenticate again, and tombstones
     /// no running fill can still race, so the maps stay bounded by live data.
     pub fn prune(&self, now: DateTime<Utc>) {
-        let oldest_fill = lock(&self.fills).keys().next().copied();
-        let droppable = |generation: u64| oldest_fill.is_none_or(|oldest| generation <= oldest);
+        // Read under the fills lock, like `ticket` reads the clock: every fill that starts from
+        // here on has a ticket at or above the horizon, so it cannot be staler than a tombstone
+        // below it; tombstones made after this moment are above it and stay.
+        let horizon = {
+            let fills = lock(&self.fills);
+            fills
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or_else(|| self.clock.load(Ordering::SeqCst))
+        };
+        let droppable = |generation: u64| generation <= horizon;
         write(&self.sessions).retain(|_, slot| match slot.value {
             Some(Some(session)) => session.expires_at > now,
             Some(None) => false,
@@ -493,6 +479,43 @@ mod tests {
             cache.note_token_ip(record.id, Some("10.0.0.2")).as_deref(),
             Some("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn a_tombstone_made_after_pruning_began_survives_it() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        // No fill runs; prune will look at the clock.
+        cache.prune(Utc::now());
+        let ticket = cache.ticket();
+        cache.invalidate(&[Invalidation::Token(id)]);
+        // Another prune while the fill is in flight must keep the tombstone…
+        cache.prune(Utc::now());
+        let record = TokenRecord {
+            id,
+            user_id: Uuid::new_v4(),
+            name: "t".into(),
+            prefix: "da_pat_abcde".into(),
+            token_hash: "h".into(),
+            role: None,
+            created_at: Utc::now(),
+            expires_at: None,
+            last_used_at: None,
+            last_used_ip: None,
+            revoked_at: None,
+        };
+        cache.fill_token(&ticket, "h", &record);
+        // …so the stale fill is refused.
+        assert_eq!(cache.token("h"), None);
+    }
+
+    #[test]
+    fn a_write_through_of_a_cold_key_lands() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        let ticket = cache.ticket();
+        cache.write_through_user(&ticket, id, Some(user(true)));
+        assert_eq!(cache.user(id), Some(Some(user(true))));
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub const RESET_COOLDOWN: Duration = Duration::minutes(5);
 
 impl Services {
     /// `POST /auth/password/reset`: the same answer, at the same speed, whether or not the
-    /// email is registered; the work happens after the response.
+    /// email is registered; the work happens after the response. Without SMTP no link is made
+    /// at all (it could reach nobody, and would replace one an admin handed over), and the
+    /// answer says so.
     pub fn request_password_reset(
         &self,
         request: &ResetRequest,
@@ -34,6 +36,11 @@ impl Services {
             .ip_limits
             .check(Bucket::Reset, client.ip.as_deref())?;
         let email = normalize_email(&request.email).map_err(Error::invalid)?;
+        if self.inner.mailer.is_none() {
+            return Ok(MessageResponse {
+                message: detail::RESET_NOT_SET_UP.into(),
+            });
+        }
         let services = self.clone();
         let client = client.clone();
         tokio::spawn(async move {
@@ -53,11 +60,6 @@ impl Services {
         if !user.active {
             return Ok(());
         }
-        let delivery = if self.inner.mailer.is_some() {
-            "email"
-        } else {
-            "none"
-        };
         let cooldown = Utc::now() - RESET_COOLDOWN;
         let secret = self
             .put_reset_link(&user, Some(cooldown), |row| {
@@ -66,7 +68,7 @@ impl Services {
                     .with_params(serde_json::json!({
                         "email": user.email,
                         "issued_by": "self",
-                        "delivery": delivery,
+                        "delivery": "email",
                     }))
             })
             .await?;
@@ -74,13 +76,6 @@ impl Services {
             tracing::info!("a password reset was asked for again within the cooldown; ignored");
             return Ok(());
         };
-        if self.inner.mailer.is_none() {
-            tracing::info!(
-                "a password reset was requested but DA_SMTP_URL is not set: an administrator \
-                 can issue a reset link instead"
-            );
-            return Ok(());
-        }
         self.mail_link(&user.email, LinkKind::Reset, &secret).await;
         Ok(())
     }
@@ -196,7 +191,10 @@ impl Services {
             Err(Error::NotFound(_)) => return Err(invalid()),
             Err(err) => return Err(err),
         };
-        self.note_password_check(&user.email, client, true);
+        // The link proved the account: this client starts afresh with it.
+        self.inner
+            .brakes
+            .succeeded(&user.email, client.ip.as_deref(), std::time::Instant::now());
         let check = LoginCheck {
             password_hash: Some(password_hash),
         };
@@ -214,7 +212,7 @@ impl Services {
     ) -> Result<(), Error> {
         let principal = caller.principal();
         validate_password(&request.new_password).map_err(Error::invalid)?;
-        self.check_brakes(&principal.email, client)?;
+        let attempt = self.begin_password_check(&principal.email, client)?;
         let user = self
             .inner
             .store
@@ -226,7 +224,7 @@ impl Services {
             .hasher
             .verify(&request.current_password, user.password_hash.as_deref())
             .await?;
-        self.note_password_check(&user.email, client, verified);
+        attempt.finish(verified);
         if !verified {
             return Err(Error::invalid(detail::CURRENT_PASSWORD_INCORRECT));
         }
@@ -244,11 +242,16 @@ impl Services {
             .by_principal(principal)
             .from_ip(client.ip.as_deref())
             .with_params(serde_json::json!({ "email": user.email, "via": "self" }));
-        self.change_user(user.id, now, &change, &row, |outcome| match outcome {
-            UpdateOutcome::Inactive => Error::Unauthenticated(AuthFailure::AccountDeactivated),
-            other => Error::internal(format!("unexpected outcome {other:?}")),
-        })
-        .await?;
-        Ok(())
+        match self
+            .change_user(user.id, now, &change, &row, |outcome| match outcome {
+                UpdateOutcome::Inactive => Error::Unauthenticated(AuthFailure::AccountDeactivated),
+                other => Error::internal(format!("unexpected outcome {other:?}")),
+            })
+            .await
+        {
+            // Deleted while the hash was made: as for any request of a deleted user.
+            Err(Error::NotFound(_)) => Err(Error::Unauthenticated(AuthFailure::UserNotFound)),
+            other => other.map(|_| ()),
+        }
     }
 }

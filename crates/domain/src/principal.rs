@@ -20,17 +20,35 @@ pub enum Credential {
     },
 }
 
-/// An authenticated caller, resolved from current data on every request.
+/// An authenticated caller, resolved from current data on every request. Only the domain makes
+/// one (`Services::authenticate`), so the capabilities `policy` derives from it cannot be
+/// forged by a surface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: Uuid,
-    pub email: String,
+    pub(crate) user_id: Uuid,
+    pub(crate) email: String,
     /// The role this request acts with: the user's current role, narrowed by a PAT's role.
-    pub role: Role,
-    pub credential: Credential,
+    pub(crate) role: Role,
+    pub(crate) credential: Credential,
 }
 
 impl Principal {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

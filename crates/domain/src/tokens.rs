@@ -199,8 +199,12 @@ impl Services {
                 "role": token.role,
                 "expires_at": token.expires_at.map(seconds),
             }));
+        // Taken before the write: a revoke that lands right after the commit must win.
+        let ticket = self.inner.cache.ticket();
         self.inner.store.create_token(&token, &row).await?;
-        self.inner.cache.insert_new_token(&token.token_hash, &token);
+        self.inner
+            .cache
+            .fill_token(&ticket, &token.token_hash, &token);
         Ok(CreatedToken {
             item: token_view(&token, now),
             token: secret,

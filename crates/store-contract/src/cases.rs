@@ -1158,16 +1158,13 @@ fn services(db: &Db) -> da_domain::Services {
     )
 }
 
-fn principal(user: &da_domain::store::UserRecord, token_id: Uuid) -> da_domain::Principal {
-    da_domain::Principal {
-        user_id: user.id,
-        email: user.email.clone(),
-        role: user.role,
-        credential: da_domain::Credential::Pat {
-            token_id,
-            expires_at: None,
-        },
-    }
+/// The caller behind a fresh token of `user`, as the auth path resolves it.
+async fn caller(db: &Db, services: &da_domain::Services, user: Uuid) -> da_domain::Principal {
+    let secret = da_domain::pat::generate().unwrap();
+    db.create_token(&token(user, &secret), &row("token.create"))
+        .await
+        .unwrap();
+    services.authenticate(&secret, None).await.unwrap()
 }
 
 const RACE_ROUNDS: usize = 60;
@@ -1175,6 +1172,7 @@ const RACE_ROUNDS: usize = 60;
 pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let services = services(&db);
+    let ann_herself = caller(&db, &services, ann.id).await;
     let client = da_domain::ClientInfo::default();
     for round in 0..RACE_ROUNDS {
         // A token no cache has seen.
@@ -1189,7 +1187,7 @@ pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
             });
         }
         services
-            .revoke_my_token(&principal(&ann, pat.id), pat.id, &client)
+            .revoke_my_token(&ann_herself, pat.id, &client)
             .await
             .unwrap();
         work.join_all().await;
@@ -1209,7 +1207,7 @@ pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
 pub async fn a_deactivation_racing_a_cold_cache_fill_holds(db: Db) {
     let root = add_user(&db, "root@example.com", Role::Admin).await;
     let services = services(&db);
-    let admin = da_domain::require_admin(&principal(&root, Uuid::new_v4())).unwrap();
+    let admin = da_domain::require_admin(&caller(&db, &services, root.id).await).unwrap();
     let client = da_domain::ClientInfo::default();
     for round in 0..RACE_ROUNDS {
         let member = add_user(&db, &format!("member{round}@example.com"), Role::Analyst).await;

@@ -26,6 +26,8 @@ pub const INVALID_SETUP_LINK: &str = "Invalid or expired setup link";
 pub const CURRENT_PASSWORD_INCORRECT: &str = "Current password is incorrect";
 pub const SESSION_NOT_FOUND: &str = "Session not found";
 pub const RESET_REQUESTED: &str = "If this email is registered, a reset link has been sent.";
+pub const RESET_NOT_SET_UP: &str =
+    "Password reset by email is not set up on this server. Ask an administrator for a reset link.";
 pub const TOKEN_REVOKED: &str = "Token revoked";
 pub const TOKEN_EXPIRED: &str = "Token expired";
 pub const TOKEN_NOT_FOUND: &str = "Token not found";

@@ -15,7 +15,7 @@ use da_domain::AuthState;
 use da_types::{LoginRequest, safe_next};
 use serde::Deserialize;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
     email: String,
@@ -24,6 +24,8 @@ pub struct LoginForm {
     #[serde(default)]
     next: Option<String>,
 }
+
+da_types::debug_redacting!(LoginForm { email, next } secret { password });
 
 fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()

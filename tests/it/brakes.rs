@@ -3,8 +3,8 @@
 //! per-account limit stops distributed guessing, the current-password check of
 //! `POST /api/me/password` is braked like a login, and reset mails have a per-account cooldown.
 
+use crate::passwords::{link_parts, server_with_mail};
 use crate::users::refused;
-use da_integration_tests::smtp::SmtpSink;
 use da_integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 use serde_json::json;
 
@@ -154,13 +154,7 @@ async fn wrong_current_passwords_are_braked_like_logins() {
 
 #[tokio::test]
 async fn reset_mails_have_a_per_account_cooldown() {
-    let sink = SmtpSink::start().await;
-    let server = TestServer::builder()
-        .env("DA_SMTP_URL", &sink.url)
-        .env("DA_SMTP_FROM", "da <noreply@da.example>")
-        .env("DA_PUBLIC_URL", "https://da.example")
-        .start()
-        .await;
+    let (server, sink) = server_with_mail().await;
     let client = server.client();
     client.request_password_reset(ADMIN_EMAIL).await.unwrap();
     let first = sink.wait_for(ADMIN_EMAIL).await.link().unwrap();
@@ -180,13 +174,7 @@ async fn reset_mails_have_a_per_account_cooldown() {
         "one mail per cooldown, however often it is asked for"
     );
     // And the first link was not replaced: it still works.
-    let url = reqwest::Url::parse(&first).unwrap();
-    let token = url
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .unwrap()
-        .1
-        .into_owned();
+    let (_, token) = link_parts(&first);
     server
         .client()
         .confirm_password_reset(&da_types::ResetConfirmRequest {

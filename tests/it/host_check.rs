@@ -66,13 +66,7 @@ async fn a_foreign_host_header_is_refused_when_the_public_url_is_set() {
 
 #[tokio::test]
 async fn a_reset_mail_links_to_the_public_url_whatever_host_the_request_named() {
-    let sink = SmtpSink::start().await;
-    let server = TestServer::builder()
-        .env("DA_SMTP_URL", &sink.url)
-        .env("DA_SMTP_FROM", "da <noreply@da.example>")
-        .env("DA_PUBLIC_URL", "https://da.example")
-        .start()
-        .await;
+    let (server, sink) = crate::passwords::server_with_mail().await;
     // The poisoning attempt itself is refused outright…
     let poisoned = server
         .post("/auth/password/reset")

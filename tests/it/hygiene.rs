@@ -72,11 +72,10 @@ async fn an_invitee_cannot_smuggle_control_characters_through_the_setup_form() {
         })
         .await
         .unwrap();
-    let url = reqwest::Url::parse(&created.invite_url.unwrap()).unwrap();
-    let token = url.query_pairs().find(|(k, _)| k == "token").unwrap().1;
+    let (_, token) = crate::passwords::link_parts(&created.invite_url.unwrap());
     let setup = da_types::SetupRequest {
         email: "new@example.com".into(),
-        token: token.into_owned(),
+        token,
         password: "password-123".into(),
         name: Some("New\u{1b}[31m".into()),
     };

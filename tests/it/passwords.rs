@@ -6,7 +6,7 @@ use da_integration_tests::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer};
 use da_types::{CreateUserRequest, ResetConfirmRequest, SetupRequest};
 
 /// `(email, token)` from a `/reset-password?email=…&token=…` or `/setup?…` link.
-fn link_parts(url: &str) -> (String, String) {
+pub(crate) fn link_parts(url: &str) -> (String, String) {
     let url = reqwest::Url::parse(url).expect("a URL");
     let value = |name: &str| {
         url.query_pairs()
@@ -17,7 +17,8 @@ fn link_parts(url: &str) -> (String, String) {
     (value("email"), value("token"))
 }
 
-async fn server_with_mail() -> (TestServer, SmtpSink) {
+/// A server that mails through a local SMTP sink, with the public URL mails must use.
+pub(crate) async fn server_with_mail() -> (TestServer, SmtpSink) {
     let sink = SmtpSink::start().await;
     let server = TestServer::builder()
         .env("DA_SMTP_URL", &sink.url)

@@ -1169,6 +1169,25 @@ async fn caller(db: &Db, services: &da_domain::Services, user: Uuid) -> da_domai
 
 const RACE_ROUNDS: usize = 60;
 
+/// Uses `secret` from several tasks at once — on a cache that has not seen it, each a fill
+/// racing `change` — then returns what the next use gets.
+async fn race_cold_fills(
+    services: &da_domain::Services,
+    secret: &str,
+    change: impl std::future::Future<Output = ()>,
+) -> Result<da_domain::Principal, da_domain::Error> {
+    let mut work = JoinSet::new();
+    for _ in 0..6 {
+        let (services, secret) = (services.clone(), secret.to_owned());
+        work.spawn(async move {
+            let _ = services.authenticate(&secret, None).await;
+        });
+    }
+    change.await;
+    work.join_all().await;
+    services.authenticate(secret, None).await
+}
+
 pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let services = services(&db);
@@ -1179,19 +1198,13 @@ pub async fn a_revocation_racing_a_cold_cache_fill_holds(db: Db) {
         let secret = da_domain::pat::generate().unwrap();
         let pat = token(ann.id, &secret);
         db.create_token(&pat, &row("token.create")).await.unwrap();
-        let mut work = JoinSet::new();
-        for _ in 0..6 {
-            let (services, secret) = (services.clone(), secret.clone());
-            work.spawn(async move {
-                let _ = services.authenticate(&secret, None).await;
-            });
-        }
-        services
-            .revoke_my_token(&ann_herself, pat.id, &client)
-            .await
-            .unwrap();
-        work.join_all().await;
-        let after = services.authenticate(&secret, None).await;
+        let revoke = async {
+            services
+                .revoke_my_token(&ann_herself, pat.id, &client)
+                .await
+                .unwrap()
+        };
+        let after = race_cold_fills(&services, &secret, revoke).await;
         assert!(
             matches!(
                 after,
@@ -1215,19 +1228,13 @@ pub async fn a_deactivation_racing_a_cold_cache_fill_holds(db: Db) {
         db.create_token(&token(member.id, &secret), &row("token.create"))
             .await
             .unwrap();
-        let mut work = JoinSet::new();
-        for _ in 0..6 {
-            let (services, secret) = (services.clone(), secret.clone());
-            work.spawn(async move {
-                let _ = services.authenticate(&secret, None).await;
-            });
-        }
-        services
-            .set_user_active(&admin, member.id, false, &client)
-            .await
-            .unwrap();
-        work.join_all().await;
-        let after = services.authenticate(&secret, None).await;
+        let deactivate = async {
+            services
+                .set_user_active(&admin, member.id, false, &client)
+                .await
+                .unwrap();
+        };
+        let after = race_cold_fills(&services, &secret, deactivate).await;
         assert!(
             matches!(
                 after,

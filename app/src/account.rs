@@ -4,7 +4,7 @@
 use crate::api::{
     ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_sessions,
 };
-use crate::layout::{Page, go_to, use_me, when};
+use crate::layout::{Feedback, FeedbackBar, Page, count, go_to, use_me, when};
 use da_types::Secret;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -27,6 +27,8 @@ pub fn ProfilePage() -> impl IntoView {
 #[component]
 fn Profile() -> impl IntoView {
     let me = use_me();
+    // Shared: a password change signs the other sessions out, so the list reloads after one.
+    let change = ServerAction::<ChangePassword>::new();
     view! {
         <h1>"Your profile"</h1>
         <section class="card">
@@ -36,14 +38,13 @@ fn Profile() -> impl IntoView {
                 <dt>"Role"</dt><dd><span class="badge">{me.role.to_string()}</span></dd>
             </dl>
         </section>
-        <ChangePasswordForm />
-        <Sessions />
+        <ChangePasswordForm change=change />
+        <Sessions password_changes=change />
     }
 }
 
 #[component]
-fn ChangePasswordForm() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+fn ChangePasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
     let current = NodeRef::<leptos::html::Input>::new();
     let new = NodeRef::<leptos::html::Input>::new();
     let repeat = NodeRef::<leptos::html::Input>::new();
@@ -94,24 +95,49 @@ fn ChangePasswordForm() -> impl IntoView {
 }
 
 #[component]
-fn Sessions() -> impl IntoView {
+fn Sessions(password_changes: ServerAction<ChangePassword>) -> impl IntoView {
     let revoke = ServerAction::<RevokeMySession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let sessions = Resource::new(
-        move || (revoke.version().get(), revoke_others.version().get()),
+        move || {
+            (
+                revoke.version().get(),
+                revoke_others.version().get(),
+                password_changes.version().get(),
+            )
+        },
         |_| my_sessions(),
     );
+    let feedback = Feedback::new();
+    let revoking = StoredValue::new(String::new());
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(())) => feedback.ok(format!("Signed out {}.", revoking.get_value())),
+        Some(Err(err)) => feedback.error(err.detail),
+        None => {}
+    });
+    Effect::new(move |_| match revoke_others.value().get() {
+        Some(Ok(0)) => feedback.ok("There were no other sessions to sign out."),
+        Some(Ok(n)) => feedback.ok(format!(
+            "Signed out {}.",
+            count(n as u64, "other session", "other sessions")
+        )),
+        Some(Err(err)) => feedback.error(err.detail),
+        None => {}
+    });
     view! {
         <section class="card">
             <h2>"Your sessions"</h2>
+            <FeedbackBar feedback=feedback />
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Ok(list) => view! {
+                        <div class="table-wrap">
                         <table class="grid" data-test="sessions-table">
                             <thead><tr><th>"Device"</th><th>"IP"</th><th>"Last active"</th><th>"Signed in"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
                                     let id = s.id.to_string();
+                                    let label = s.device_label.clone();
                                     let current = s.current == Some(true);
                                     view! {
                                         <tr data-test="session-row">
@@ -123,7 +149,11 @@ fn Sessions() -> impl IntoView {
                                             <td>{when(Some(s.created_at))}</td>
                                             <td>{(!current).then(|| view! {
                                                 <button type="button" class="link danger" data-test="revoke-session"
-                                                    on:click=move |_| { revoke.dispatch(RevokeMySession { id: id.clone() }); }>
+                                                    on:click=move |_| {
+                                                        feedback.clear();
+                                                        revoking.set_value(label.clone());
+                                                        revoke.dispatch(RevokeMySession { id: id.clone() });
+                                                    }>
                                                     "Sign out"
                                                 </button>
                                             })}</td>
@@ -132,12 +162,13 @@ fn Sessions() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }.into_any(),
                     Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
                 })}
             </Transition>
             <button type="button" class="secondary" data-test="revoke-others"
-                on:click=move |_| { revoke_others.dispatch(RevokeOtherSessions {}); }>
+                on:click=move |_| { feedback.clear(); revoke_others.dispatch(RevokeOtherSessions {}); }>
                 "Log out everywhere else"
             </button>
         </section>

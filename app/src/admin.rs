@@ -1,18 +1,58 @@
 //! The admin screens: `/admin/users` and `/admin/audit`.
 
 use crate::api::{
-    CreateUser, DeleteUser, IssueResetLink, SetUserPassword, UpdateUser, audit_log, list_users,
+    CreateUser, DeleteUser, IssueResetLink, ResendInvite, SetUserPassword, UpdateUser, audit_log,
+    list_users,
 };
-use crate::layout::{CopyField, Page, use_me, when};
-use da_types::Secret;
-use da_types::{AuditRow, Role, User};
+use crate::audit_view::{describe, details};
+use crate::layout::{
+    CopyField, Feedback, FeedbackBar, LocalTime, Page, RoleHelp, count, debounced, use_me, when,
+};
+use da_types::{AuditRow, Role, Secret, User};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 const PAGE_SIZE: u32 = da_types::paging::UI_PAGE;
 
 fn input_value(node: NodeRef<leptos::html::Input>) -> String {
     node.get().map(|el| el.value()).unwrap_or_default()
+}
+
+fn clear_inputs(nodes: &[NodeRef<leptos::html::Input>]) {
+    for node in nodes {
+        if let Some(el) = node.get() {
+            el.set_value("");
+            el.set_checked(false);
+        }
+    }
+}
+
+/// A link an admin hands over (invite, reset), shown until the next action.
+#[derive(Clone)]
+struct HandOver {
+    label: String,
+    link: String,
+}
+
+/// What every part of the users screen shares: where messages go, and how to reload.
+#[derive(Clone, Copy)]
+struct Screen {
+    feedback: Feedback,
+    hand_over: RwSignal<Option<HandOver>>,
+    version: RwSignal<u32>,
+}
+
+impl Screen {
+    /// Every action starts from a clean slate: the last message and link go.
+    fn start(&self) {
+        self.feedback.clear();
+        self.hand_over.set(None);
+    }
+
+    fn reload(&self) {
+        self.version.update(|v| *v += 1);
+    }
 }
 
 #[component]
@@ -26,65 +66,77 @@ pub fn UsersPage() -> impl IntoView {
 
 #[component]
 fn UsersScreen() -> impl IntoView {
+    let screen = Screen {
+        feedback: Feedback::new(),
+        hand_over: RwSignal::new(None),
+        version: RwSignal::new(0),
+    };
     let (query, set_query) = signal(String::new());
     let (offset, set_offset) = signal(0u64);
-    // Bumped after every change so the table reloads.
-    let (version, set_version) = signal(0u32);
     let users = Resource::new(
-        move || (query.get(), offset.get(), version.get()),
+        move || (query.get(), offset.get(), screen.version.get()),
         |(q, offset, _)| list_users(Some(q).filter(|q| !q.is_empty()), PAGE_SIZE, offset),
     );
-    let (error, set_error) = signal(None::<String>);
-    let (notice, set_notice) = signal(None::<(String, String)>);
-    let reload = move || set_version.update(|v| *v += 1);
+    let page = u64::from(PAGE_SIZE);
+    let search = debounced(move |q: String| {
+        set_offset.set(0);
+        set_query.set(q.trim().to_owned());
+    });
 
     view! {
         <h1>"Users"</h1>
-        <CreateUserForm on_created=move |label, link| {
-            set_error.set(None);
-            set_notice.set(link.map(|link| (label, link)));
-            reload();
-        } />
-        <Show when=move || error.get().is_some()>
-            <p class="alert" role="alert" data-test="admin-error">{move || error.get().unwrap_or_default()}</p>
-        </Show>
-        <Show when=move || notice.get().is_some()>
-            {move || notice.get().map(|(label, link)| view! {
-                <div class="card notice">
-                    <p>{label}</p>
-                    <CopyField value=link test="link" />
-                </div>
-            })}
-        </Show>
+        <CreateUserForm screen=screen />
+        <FeedbackBar feedback=screen.feedback />
+        {move || screen.hand_over.get().map(|h| view! {
+            <div class="card notice" data-test="hand-over">
+                <p>{h.label}</p>
+                <CopyField value=h.link test="link" />
+            </div>
+        })}
         <div class="toolbar">
             <input type="search" placeholder="Search email or name" aria-label="Search users"
-                data-test="user-search"
-                on:input=move |ev| { set_offset.set(0); set_query.set(event_target_value(&ev)); } />
+                data-test="user-search" on:input=search />
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || users.get().map(|result| match result {
-                Ok(page) => {
-                    let total = page.total;
-                    let rows = page.users.into_iter().map(|user| view! {
-                        <UserRow user=user set_error=set_error set_notice=set_notice on_change=reload />
-                    }.into_any()).collect_view();
+                Ok(listing) if listing.users.is_empty() => view! {
+                    <p class="muted" data-test="no-users">"No users match."</p>
+                }.into_any(),
+                Ok(listing) => {
+                    let total = listing.total;
+                    let shown = listing.users.len() as u64;
+                    let first = offset.get_untracked() + 1;
+                    let rows = listing.users.into_iter().map(|user| view! {
+                        <UserRow user=user screen=screen />
+                    }).collect_view();
+                    let has_previous = move || offset.get() > 0;
+                    let has_next = move || offset.get() + page < total;
                     view! {
-                        <table class="grid" data-test="users-table">
-                            <thead><tr>
-                                <th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Active"</th>
-                                <th>"Last login"</th><th>"Created"</th><th>"Actions"</th>
-                            </tr></thead>
-                            <tbody>{rows}</tbody>
-                        </table>
+                        <div class="table-wrap">
+                            <table class="grid" data-test="users-table">
+                                <thead><tr>
+                                    <th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Status"</th>
+                                    <th>"Last login"</th><th>"Created"</th><th>"Actions"</th>
+                                </tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        </div>
                         <div class="pager">
-                            <span class="muted" data-test="user-count">{format!("{total} users")}</span>
-                            <button type="button" class="secondary" disabled=move || offset.get() == 0
-                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(u64::from(PAGE_SIZE)))>
+                            <span class="muted" data-test="user-count">
+                                {if shown < total {
+                                    format!("{first}–{} of {}", first + shown - 1, count(total, "user", "users"))
+                                } else {
+                                    count(total, "user", "users")
+                                }}
+                            </span>
+                            <button type="button" class="secondary" data-test="page-previous"
+                                disabled=move || !has_previous()
+                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(page))>
                                 "Previous"
                             </button>
-                            <button type="button" class="secondary"
-                                disabled=move || offset.get() + u64::from(PAGE_SIZE) >= total
-                                on:click=move |_| set_offset.update(|o| *o += u64::from(PAGE_SIZE))>
+                            <button type="button" class="secondary" data-test="page-next"
+                                disabled=move || !has_next()
+                                on:click=move |_| set_offset.update(|o| *o += page)>
                                 "Next"
                             </button>
                         </div>
@@ -97,9 +149,7 @@ fn UsersScreen() -> impl IntoView {
 }
 
 #[component]
-fn CreateUserForm(
-    on_created: impl Fn(String, Option<String>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn CreateUserForm(screen: Screen) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let email = NodeRef::<leptos::html::Input>::new();
     let name = NodeRef::<leptos::html::Input>::new();
@@ -110,6 +160,7 @@ fn CreateUserForm(
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        screen.start();
         set_error.set(None);
         let password = input_value(password);
         create.dispatch(CreateUser {
@@ -125,23 +176,27 @@ fn CreateUserForm(
     };
     Effect::new(move |_| match create.value().get() {
         Some(Ok(created)) => {
-            let label = format!("Created {}.", created.user.email);
+            let who = created.user.email.clone();
             match created.invite_url {
-                Some(url) => {
+                Some(link) => {
                     let sent = if created.invite_email_sent == Some(true) {
-                        " It was also sent by mail."
+                        "It was also mailed to them."
                     } else {
-                        " Send it to them; it works for 7 days."
+                        "Send it to them; it works for 7 days."
                     };
-                    on_created(format!("{label} Invite link:{sent}"), Some(url));
+                    screen.hand_over.set(Some(HandOver {
+                        label: format!("Created {who}. Invite link ({sent})"),
+                        link,
+                    }));
                 }
-                None => on_created(label, None),
+                None => screen.feedback.ok(format!("Created {who}.")),
             }
-            for node in [email, name, password] {
-                if let Some(el) = node.get() {
-                    el.set_value("");
-                }
+            // A fresh form: nothing of this user carries over to the next one.
+            clear_inputs(&[email, name, password, invite]);
+            if let Some(select) = role.get() {
+                select.set_value(Role::Analyst.as_str());
             }
+            screen.reload();
         }
         Some(Err(err)) => set_error.set(Some(err.detail)),
         None => {}
@@ -156,13 +211,14 @@ fn CreateUserForm(
                 <label>"Role"
                     <select node_ref=role data-test="new-role">
                         {Role::ALL.into_iter().map(|r| view! {
-                            <option value=r.as_str() selected=r == Role::Analyst>{r.as_str()}</option>
+                            <option value=r.as_str() selected=r == Role::Analyst title=r.description()>{r.as_str()}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <label>"Password"<input type="password" node_ref=password placeholder="empty: invite link" data-test="new-password" /></label>
             </div>
-            <label class="check"><input type="checkbox" node_ref=invite data-test="new-invite" />" Create an invite link"</label>
+            <label class="check"><input type="checkbox" node_ref=invite data-test="new-invite" />" Also make an invite link"</label>
+            <RoleHelp />
             <Show when=move || error.get().is_some()>
                 <p class="alert" role="alert" data-test="create-error">{move || error.get().unwrap_or_default()}</p>
             </Show>
@@ -174,74 +230,118 @@ fn CreateUserForm(
 }
 
 #[component]
-fn UserRow(
-    user: User,
-    set_error: WriteSignal<Option<String>>,
-    set_notice: WriteSignal<Option<(String, String)>>,
-    on_change: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn UserRow(user: User, screen: Screen) -> impl IntoView {
     let me = use_me();
     let id = user.id.to_string();
     let is_me = user.id == me.id;
     let update = ServerAction::<UpdateUser>::new();
     let delete = ServerAction::<DeleteUser>::new();
     let reset = ServerAction::<IssueResetLink>::new();
+    let invite = ServerAction::<ResendInvite>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
     let (confirm_delete, set_confirm_delete) = signal(false);
     let (password_open, set_password_open) = signal(false);
+    let (row_error, set_row_error) = signal(None::<String>);
+    let (password_error, set_password_error) = signal(None::<String>);
     let new_password = NodeRef::<leptos::html::Input>::new();
-    let email = user.email.clone();
-
-    // Every action ends the same way: an error in words, or a reload.
-    let settle = move |result: Option<Result<(), String>>| match result {
-        Some(Ok(())) => {
-            set_error.set(None);
-            on_change();
-        }
-        Some(Err(detail)) => {
-            set_error.set(Some(detail));
-            on_change();
-        }
-        None => {}
+    let email = StoredValue::new(user.email.clone());
+    let start = move || {
+        screen.start();
+        set_row_error.set(None);
     };
+
     // The role picker shows this; a refused change puts the real role back.
     let shown_role = RwSignal::new(user.role);
     let current_role = user.role;
-    Effect::new(move |_| {
-        let outcome = update
-            .value()
-            .get()
-            .map(|r| r.map(|_| ()).map_err(|e| e.detail));
-        if matches!(outcome, Some(Err(_))) {
-            shown_role.set(current_role);
+    Effect::new(move |_| match update.value().get() {
+        Some(Ok(updated)) => {
+            let who = email.get_value();
+            let message = if updated.role != current_role {
+                format!("{who} is now {}.", updated.role)
+            } else if updated.active {
+                format!("Activated {who}: they can sign in again.")
+            } else {
+                format!("Deactivated {who}: their sessions ended.")
+            };
+            screen.feedback.ok(message);
+            screen.reload();
         }
-        settle(outcome);
+        Some(Err(err)) => {
+            shown_role.set(current_role);
+            set_row_error.set(Some(err.detail));
+        }
+        None => {}
     });
-    Effect::new(move |_| settle(delete.value().get().map(|r| r.map_err(|e| e.detail))));
-    Effect::new(move |_| {
-        settle(set_password.value().get().map(|r| r.map_err(|e| e.detail)));
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(())) => {
+            screen
+                .feedback
+                .ok(format!("Deleted {}; their sessions and tokens ended.", email.get_value()));
+            screen.reload();
+        }
+        Some(Err(err)) => set_row_error.set(Some(err.detail)),
+        None => {}
     });
-    let reset_email = email.clone();
+    Effect::new(move |_| match set_password.value().get() {
+        Some(Ok(())) => {
+            set_password_open.set(false);
+            screen.feedback.ok(format!(
+                "Set a new password for {}; their sessions ended.",
+                email.get_value()
+            ));
+        }
+        // The form stays open, with the reason under it.
+        Some(Err(err)) => set_password_error.set(Some(err.detail)),
+        None => {}
+    });
     Effect::new(move |_| match reset.value().get() {
         Some(Ok(link)) => {
-            set_error.set(None);
             let sent = if link.email_sent {
-                " It was also sent by mail."
+                "It was also mailed to them."
             } else {
-                ""
+                "It works for 24 hours."
             };
-            set_notice.set(Some((
-                format!("Reset link for {reset_email}:{sent}"),
-                link.reset_url,
-            )));
+            screen.hand_over.set(Some(HandOver {
+                label: format!("Reset link for {} ({sent})", email.get_value()),
+                link: link.reset_url,
+            }));
         }
-        Some(Err(err)) => set_error.set(Some(err.detail)),
+        Some(Err(err)) => set_row_error.set(Some(err.detail)),
+        None => {}
+    });
+    Effect::new(move |_| match invite.value().get() {
+        Some(Ok(link)) => {
+            let sent = if link.email_sent {
+                "It was also mailed to them."
+            } else {
+                "It works for 7 days; the old one no longer does."
+            };
+            screen.hand_over.set(Some(HandOver {
+                label: format!("New invite link for {} ({sent})", email.get_value()),
+                link: link.invite_url,
+            }));
+        }
+        Some(Err(err)) => set_row_error.set(Some(err.detail)),
         None => {}
     });
 
-    let (role_id, active_id, delete_id, reset_id, password_id) =
-        (id.clone(), id.clone(), id.clone(), id.clone(), id.clone());
+    let (role_id, active_id, delete_id, reset_id, invite_id, password_id) = (
+        id.clone(),
+        id.clone(),
+        id.clone(),
+        id.clone(),
+        id.clone(),
+        id.clone(),
+    );
     let active = user.active;
+    let invited = active && !user.has_password;
+    let status = if !active {
+        ("badge off", "inactive")
+    } else if invited {
+        ("badge pending", "invited")
+    } else {
+        ("badge", "active")
+    };
     view! {
         <tr data-test="user-row" data-email=user.email.clone()>
             <td data-test="user-email">{user.email.clone()}</td>
@@ -250,6 +350,7 @@ fn UserRow(
                 <select aria-label="Role" data-test="user-role"
                     prop:value=move || shown_role.get().as_str()
                     on:change=move |ev| {
+                        start();
                         let chosen = event_target_value(&ev);
                         if let Ok(role) = chosen.parse() {
                             shown_role.set(role);
@@ -257,63 +358,88 @@ fn UserRow(
                         update.dispatch(UpdateUser { id: role_id.clone(), role: Some(chosen), active: None });
                     }>
                     {Role::ALL.into_iter().map(|r| view! {
-                        <option value=r.as_str() selected=r == current_role>{r.as_str()}</option>
+                        <option value=r.as_str() selected=r == current_role title=r.description()>{r.as_str()}</option>
                     }).collect_view()}
                 </select>
             </td>
             <td>
-                <span class=if active { "badge" } else { "badge off" } data-test="user-active">
-                    {if active { "active" } else { "inactive" }}
-                </span>
+                <span class=status.0 data-test="user-active"
+                    title=invited.then_some("Has not chosen a password yet")>{status.1}</span>
             </td>
             <td>{when(user.last_login_at)}</td>
             <td>{when(Some(user.created_at))}</td>
             <td class="actions">
-                <button type="button" class="link" data-test="toggle-active" disabled=is_me && active
-                    on:click=move |_| {
-                        update.dispatch(UpdateUser { id: active_id.clone(), role: None, active: Some(!active) });
-                    }>
-                    {if active { "Deactivate" } else { "Activate" }}
-                </button>
-                <button type="button" class="link" data-test="reset-link"
-                    on:click=move |_| { reset.dispatch(IssueResetLink { id: reset_id.clone() }); }>
-                    "Reset link"
-                </button>
-                <button type="button" class="link" data-test="set-password"
-                    on:click=move |_| set_password_open.update(|open| *open = !*open)>
-                    "Set password"
-                </button>
-                <Show when=move || !confirm_delete.get()
-                    fallback=move || {
-                        let delete_id = delete_id.clone();
-                        view! {
-                            <button type="button" class="link danger" data-test="confirm-delete"
-                                on:click=move |_| { delete.dispatch(DeleteUser { id: delete_id.clone() }); }>
-                                "Really delete?"
-                            </button>
-                            <button type="button" class="link" on:click=move |_| set_confirm_delete.set(false)>"Keep"</button>
-                        }
-                    }>
-                    <button type="button" class="link danger" data-test="delete" disabled=is_me
-                        on:click=move |_| set_confirm_delete.set(true)>
-                        "Delete"
+                <div class="buttons">
+                    <button type="button" class="link" data-test="toggle-active" disabled=is_me && active
+                        on:click=move |_| {
+                            start();
+                            update.dispatch(UpdateUser { id: active_id.clone(), role: None, active: Some(!active) });
+                        }>
+                        {if active { "Deactivate" } else { "Activate" }}
                     </button>
-                </Show>
+                    {if invited {
+                        view! {
+                            <button type="button" class="link" data-test="resend-invite"
+                                on:click=move |_| { start(); invite.dispatch(ResendInvite { id: invite_id.clone() }); }>
+                                "Resend invite"
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="link" data-test="reset-link"
+                                on:click=move |_| { start(); reset.dispatch(IssueResetLink { id: reset_id.clone() }); }>
+                                "Reset link"
+                            </button>
+                        }.into_any()
+                    }}
+                    <button type="button" class="link" data-test="set-password"
+                        on:click=move |_| {
+                            start();
+                            set_password_error.set(None);
+                            set_password_open.update(|open| *open = !*open);
+                        }>
+                        "Set password"
+                    </button>
+                    <Show when=move || !confirm_delete.get()
+                        fallback=move || {
+                            let delete_id = delete_id.clone();
+                            view! {
+                                <button type="button" class="link danger" data-test="confirm-delete"
+                                    on:click=move |_| { start(); delete.dispatch(DeleteUser { id: delete_id.clone() }); }>
+                                    "Really delete?"
+                                </button>
+                                <button type="button" class="link" on:click=move |_| set_confirm_delete.set(false)>"Keep"</button>
+                            }
+                        }>
+                        <button type="button" class="link danger" data-test="delete" disabled=is_me
+                            on:click=move |_| set_confirm_delete.set(true)>
+                            "Delete"
+                        </button>
+                    </Show>
+                </div>
                 <Show when=move || password_open.get()>
                     {
                         let password_id = password_id.clone();
                         view! {
-                            <form class="inline" on:submit=move |ev: SubmitEvent| {
+                            <form class="inline" data-test="set-password-form" on:submit=move |ev: SubmitEvent| {
                                 ev.prevent_default();
+                                start();
+                                set_password_error.set(None);
                                 set_password.dispatch(SetUserPassword { id: password_id.clone(), password: Secret::new(input_value(new_password)) });
-                                set_password_open.set(false);
                             }>
-                                <input type="password" placeholder="New password" node_ref=new_password data-test="new-user-password" />
+                                <input type="password" placeholder="New password" autocomplete="new-password"
+                                    node_ref=new_password data-test="new-user-password" />
                                 <button type="submit" class="secondary">"Save"</button>
                             </form>
+                            {move || password_error.get().map(|e| view! {
+                                <p class="alert small" role="alert" data-test="set-password-error">{e}</p>
+                            })}
                         }
                     }
                 </Show>
+                {move || row_error.get().map(|e| view! {
+                    <p class="alert small" role="alert" data-test="row-error">{e}</p>
+                })}
             </td>
         </tr>
     }
@@ -330,7 +456,12 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn AuditScreen() -> impl IntoView {
-    let (prefix, set_prefix) = signal(String::new());
+    // `/admin/audit?action=auth.login_failed` opens filtered (the dashboard links so).
+    let initial = use_query_map()
+        .read_untracked()
+        .get("action")
+        .unwrap_or_default();
+    let (prefix, set_prefix) = signal(initial.clone());
     let (actor, set_actor) = signal(String::new());
     let first_page = Resource::new(
         move || (prefix.get(), actor.get()),
@@ -372,31 +503,37 @@ fn AuditScreen() -> impl IntoView {
         Some(Err(err)) => set_error.set(Some(err.detail)),
         None => {}
     });
+    let filter_action = debounced(move |value: String| set_prefix.set(value.trim().to_owned()));
+    let filter_actor = debounced(move |value: String| set_actor.set(value.trim().to_owned()));
 
     view! {
         <h1>"Audit log"</h1>
         <div class="toolbar">
-            <input type="search" placeholder="Action prefix, e.g. user." aria-label="Action prefix"
-                data-test="audit-action" on:change=move |ev| set_prefix.set(event_target_value(&ev)) />
-            <input type="search" placeholder="Actor email or id" aria-label="Actor"
-                data-test="audit-actor" on:change=move |ev| set_actor.set(event_target_value(&ev)) />
+            <input type="search" placeholder="Action, e.g. user. or token.revoke" aria-label="Action"
+                data-test="audit-action" prop:value=initial on:input=filter_action />
+            <input type="search" placeholder="Who: part of an email" aria-label="Actor"
+                data-test="audit-actor" on:input=filter_actor />
         </div>
         <Show when=move || error.get().is_some()>
             <p class="alert" role="alert">{move || error.get().unwrap_or_default()}</p>
         </Show>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || first_page.get().map(|result| match result {
+                Ok(page) if page.rows.is_empty() => view! {
+                    <p class="muted" data-test="no-audit-rows">"No audit rows match."</p>
+                }.into_any(),
                 Ok(page) => view! {
-                    <table class="grid" data-test="audit-table">
-                        <thead><tr>
-                            <th>"When"</th><th>"Actor"</th><th>"Action"</th><th>"Resource"</th>
-                            <th>"Details"</th><th>"IP"</th>
-                        </tr></thead>
-                        <tbody>
-                            {page.rows.into_iter().map(audit_row).collect_view()}
-                            {move || more.get().into_iter().map(audit_row).collect_view()}
-                        </tbody>
-                    </table>
+                    <div class="table-wrap">
+                        <table class="grid" data-test="audit-table">
+                            <thead><tr>
+                                <th>"When"</th><th>"Who"</th><th>"What"</th><th>"Details"</th><th>"From"</th>
+                            </tr></thead>
+                            <tbody>
+                                {page.rows.into_iter().map(audit_row).collect_view()}
+                                {move || more.get().into_iter().map(audit_row).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
                 }.into_any(),
                 Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
             })}
@@ -415,13 +552,23 @@ fn AuditScreen() -> impl IntoView {
 }
 
 fn audit_row(row: AuditRow) -> impl IntoView {
+    let sentence = describe(&row);
+    let who = row.actor_email.clone().unwrap_or_else(|| "—".into());
+    let who_id = row.actor_id.map(|id| id.to_string());
+    let pairs = details(&row.params);
     view! {
         <tr data-test="audit-row">
-            <td>{when(Some(row.at))}</td>
-            <td>{row.actor_email.unwrap_or_else(|| "—".into())}</td>
-            <td data-test="audit-row-action"><code>{row.action}</code></td>
-            <td>{row.resource.unwrap_or_default()}</td>
-            <td class="params"><code>{row.params.to_string()}</code></td>
+            <td class="nowrap"><LocalTime at=row.at /></td>
+            <td title=who_id>{who}</td>
+            <td>
+                <span data-test="audit-row-text" title=row.resource.clone()>{sentence}</span>
+                <br /><code class="muted small" data-test="audit-row-action">{row.action}</code>
+            </td>
+            <td class="params">
+                <dl class="pairs">
+                    {pairs.into_iter().map(|(key, value)| view! { <dt>{key}</dt><dd>{value}</dd> }).collect_view()}
+                </dl>
+            </td>
             <td>{row.ip.unwrap_or_default()}</td>
         </tr>
     }

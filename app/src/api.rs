@@ -152,39 +152,7 @@ pub async fn set_user_password(id: String, password: Secret) -> Result<(), UiErr
         .map_err(server::fail)
 }
 
-/// What a filter box naming a user (by id or email) selects.
-#[cfg(feature = "ssr")]
-enum UserFilter {
-    /// The box is empty: everyone.
-    Anyone,
-    User(String),
-    /// Nobody by that name: the listing is empty.
-    Nobody,
-}
-
-/// Reads a filter box naming a user; a malformed name is a 400 saying so.
-#[cfg(feature = "ssr")]
-async fn user_filter(
-    ctx: &crate::server::ServerContext,
-    admin: &da_domain::Admin,
-    raw: Option<&str>,
-) -> Result<UserFilter, UiError> {
-    let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else {
-        return Ok(UserFilter::Anyone);
-    };
-    let key = da_types::UserRef::parse(raw)
-        .map_err(|why| crate::server::fail(da_domain::Error::Invalid(why)))?;
-    let user = ctx
-        .services
-        .find_user(admin, &key)
-        .await
-        .map_err(crate::server::fail)?;
-    Ok(user.map_or(UserFilter::Nobody, |user| {
-        UserFilter::User(user.id.to_string())
-    }))
-}
-
-/// The audit log for `/admin/audit`; `actor` may be an email or a user id.
+/// The audit log for `/admin/audit`; `actor` is part of an email, or a user id.
 #[server(prefix = "/rpc", endpoint = "audit")]
 pub async fn audit_log(
     action_prefix: Option<String>,
@@ -194,19 +162,9 @@ pub async fn audit_log(
     use crate::server;
     let ctx = server::context()?;
     let admin = server::admin()?;
-    let actor_id = match user_filter(&ctx, &admin, actor.as_deref()).await? {
-        UserFilter::Anyone => None,
-        UserFilter::User(id) => Some(id),
-        UserFilter::Nobody => {
-            return Ok(AuditPage {
-                rows: Vec::new(),
-                next_cursor: None,
-            });
-        }
-    };
     let params = da_types::AuditParams {
         action_prefix,
-        actor_id,
+        actor,
         cursor,
         limit: Some(da_types::paging::UI_PAGE.to_string()),
         ..Default::default()
@@ -365,7 +323,7 @@ pub async fn revoke_token(id: String) -> Result<(), UiError> {
         .map_err(server::fail)
 }
 
-/// The admin inventory; `owner` is an email (exact) or empty.
+/// The admin inventory; `owner` is part of the owner's email, or their id.
 #[server(prefix = "/rpc", endpoint = "tokens/all")]
 pub async fn all_tokens(
     owner: Option<String>,
@@ -375,18 +333,9 @@ pub async fn all_tokens(
     use crate::server;
     let ctx = server::context()?;
     let admin = server::admin()?;
-    let user_id = match user_filter(&ctx, &admin, owner.as_deref()).await? {
-        UserFilter::Anyone => None,
-        UserFilter::User(id) => Some(id),
-        UserFilter::Nobody => {
-            return Ok(AdminTokenPage {
-                tokens: Vec::new(),
-                total: 0,
-            });
-        }
-    };
     let params = da_types::TokenListParams {
-        user_id,
+        user_id: None,
+        owner,
         status: status.filter(|s| !s.is_empty()),
         limit: Some(da_types::paging::UI_PAGE.to_string()),
         offset: Some(offset.to_string()),
@@ -432,6 +381,32 @@ pub async fn install_info() -> Result<da_types::InstallInfo, UiError> {
     let ctx = server::context()?;
     ctx.services
         .install_info(&server::client())
+        .await
+        .map_err(server::fail)
+}
+
+// ---- the dashboard and invites ------------------------------------------------------------
+
+/// The dashboard's figures for the caller.
+#[server(prefix = "/rpc", endpoint = "dashboard")]
+pub async fn dashboard() -> Result<da_types::Dashboard, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .dashboard(&server::caller()?)
+        .await
+        .map_err(server::fail)
+}
+
+/// A fresh invite link for a user who has not chosen a password yet.
+#[server(prefix = "/rpc", endpoint = "users/invite")]
+pub async fn resend_invite(id: String) -> Result<da_types::InviteLink, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
+    ctx.services
+        .resend_invite(&caller, id, &server::client())
         .await
         .map_err(server::fail)
 }

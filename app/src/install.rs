@@ -2,7 +2,7 @@
 //! a token for the machine they are setting up.
 
 use crate::api::{CreateToken, install_info, signed_in_user, token_max_days};
-use crate::layout::{CopyField, TopBar};
+use crate::layout::{CopyBlock, CopyField, TopBar};
 use da_types::InstallInfo;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,7 +25,10 @@ pub fn InstallPage() -> impl IntoView {
                     Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
                 })}
                 {move || me.get().map(|me| match me {
-                    Ok(Some(_)) => view! { <MachineToken /> }.into_any(),
+                    Ok(Some(_)) => {
+                        let server = info.get().and_then(Result::ok).and_then(|i| i.server_url);
+                        view! { <MachineToken server=server /> }.into_any()
+                    }
                     _ => view! {
                         <section class="card">
                             <h2>"Sign in"</h2>
@@ -87,7 +90,7 @@ fn Instructions(info: InstallInfo) -> impl IntoView {
 
 /// "Create a token for this machine": the `export DA_TOKEN=…` line, shown once.
 #[component]
-fn MachineToken() -> impl IntoView {
+fn MachineToken(server: Option<String>) -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let max_days = Resource::new(|| (), |_| token_max_days());
     let name = NodeRef::<leptos::html::Input>::new();
@@ -109,17 +112,23 @@ fn MachineToken() -> impl IntoView {
                 <a href="/tokens">"Tokens"</a>"."</p>
             <form class="row" on:submit=submit>
                 <label>"Name"<input type="text" required maxlength="100" value="da CLI" node_ref=name data-test="machine-token-name" /></label>
-                <button type="submit" data-test="machine-token-create" disabled=move || create.pending().get()>
+                <button type="submit" class="primary" data-test="machine-token-create" disabled=move || create.pending().get()>
                     "Create a token for this machine"
                 </button>
             </form>
             {move || create.value().get().map(|result| match result {
-                Ok(created) => view! {
-                    <div class="notice" data-test="machine-token-created">
-                        <p>"Run this on the machine; it is shown only this once:"</p>
-                        <CopyField value=format!("export DA_TOKEN={}", created.token) test="machine-token-export" />
-                    </div>
-                }.into_any(),
+                Ok(created) => {
+                    let export = match &server {
+                        Some(server) => format!("export DA_SERVER={server}\nexport DA_TOKEN={}", created.token),
+                        None => format!("export DA_TOKEN={}", created.token),
+                    };
+                    view! {
+                        <div class="notice" data-test="machine-token-created">
+                            <p>"Run this on the machine; it is shown only this once:"</p>
+                            <CopyBlock value=export test="machine-token-export" />
+                        </div>
+                    }.into_any()
+                }
                 Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
             })}
         </section>

@@ -1,5 +1,6 @@
-//! The frame of every signed-in page: the top bar with navigation (admin links for admins
-//! only), the 403 page for non-admins on admin pages, and small shared widgets.
+//! The frame of every signed-in page — the top bar with navigation (the current page marked,
+//! admin links for admins only), the 403 page for non-admins on admin pages — and the small
+//! widgets every screen shares: feedback messages, local times, debounced filters, copy fields.
 
 use crate::api::{Logout, get_me};
 use chrono::{DateTime, Utc};
@@ -7,11 +8,28 @@ use da_types::{MeResponse, Role};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_location;
 
 /// A full page load, so the next page is rendered on the server with the current cookie.
 pub fn go_to(path: &str) {
     if let Err(err) = window().location().assign(path) {
         leptos::logging::error!("navigation to {path} failed: {err:?}");
+    }
+}
+
+/// The sign-in page, coming back here afterwards (`/login?next=<this page>`). Used when the
+/// session turned out to be revoked or expired.
+#[cfg(feature = "hydrate")]
+pub fn to_login_from_here() {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    if path == "/login" {
+        return;
+    }
+    let here = format!("{path}{}", location.search().unwrap_or_default());
+    let next = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
+    if let Err(err) = location.replace(&format!("/login?next={next}")) {
+        leptos::logging::error!("cannot go to the sign-in page: {err:?}");
     }
 }
 
@@ -21,6 +39,119 @@ pub fn when(at: Option<DateTime<Utc>>) -> String {
         || "—".to_owned(),
         |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
     )
+}
+
+/// `1 user`, `2 users`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A moment to the second: rendered in UTC on the server, turned into the reader's local time
+/// once the page runs in the browser; the UTC value stays on hover.
+#[component]
+pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+    let utc = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let node = NodeRef::<leptos::html::Time>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+                at.timestamp_millis() as f64,
+            ));
+            let options = js_sys::Object::new();
+            for (key, value) in [
+                ("year", "numeric"),
+                ("month", "short"),
+                ("day", "numeric"),
+                ("hour", "2-digit"),
+                ("minute", "2-digit"),
+                ("second", "2-digit"),
+            ] {
+                let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+            }
+            el.set_text_content(Some(&String::from(
+                date.to_locale_string("default", &options),
+            )));
+        }
+    });
+    let title = utc.clone();
+    view! {
+        <time datetime=at.to_rfc3339() title=title node_ref=node>{utc}</time>
+    }
+}
+
+/// What the last action on a screen came to: a success in words, or an error. Cleared when
+/// the next action starts.
+#[derive(Clone, Copy)]
+pub struct Feedback(RwSignal<Option<Result<String, String>>>);
+
+impl Feedback {
+    pub fn new() -> Feedback {
+        Feedback(RwSignal::new(None))
+    }
+
+    pub fn ok(&self, message: impl Into<String>) {
+        self.0.set(Some(Ok(message.into())));
+    }
+
+    pub fn error(&self, message: impl Into<String>) {
+        self.0.set(Some(Err(message.into())));
+    }
+
+    pub fn clear(&self) {
+        self.0.set(None);
+    }
+
+    /// Shows `Ok` as a success and `Err` as an error (an action's result).
+    pub fn show(&self, result: Result<String, String>) {
+        self.0.set(Some(result));
+    }
+}
+
+impl Default for Feedback {
+    fn default() -> Self {
+        Feedback::new()
+    }
+}
+
+/// Where a [`Feedback`] is shown.
+#[component]
+pub fn FeedbackBar(feedback: Feedback) -> impl IntoView {
+    move || {
+        feedback.0.get().map(|message| match message {
+            Ok(text) => {
+                view! { <p class="ok" role="status" data-test="feedback-ok">{text}</p> }.into_any()
+            }
+            Err(text) => {
+                view! { <p class="alert" role="alert" data-test="feedback-error">{text}</p> }
+                    .into_any()
+            }
+        })
+    }
+}
+
+/// An input handler that passes the field's value to `apply` once typing has paused for
+/// 250 ms: filters follow what is typed without a request per key.
+pub fn debounced(apply: impl Fn(String) + Clone + 'static) -> impl Fn(leptos::ev::Event) + 'static {
+    // Thread-safe storage: the handler is also built while the page renders on the server.
+    let pending = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+    move |ev| {
+        let value = event_target_value(&ev);
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let apply = apply.clone();
+        let handle = leptos::leptos_dom::helpers::set_timeout_with_handle(
+            move || apply(value),
+            std::time::Duration::from_millis(250),
+        )
+        .ok();
+        pending.set_value(handle);
+    }
 }
 
 /// Sets the HTTP status of the server-rendered response (no-op in the browser).
@@ -74,6 +205,17 @@ pub fn use_me() -> MeResponse {
     expect_context::<MeResponse>()
 }
 
+/// A navigation link, marked when it is the page being shown.
+#[component]
+fn NavLink(href: &'static str, label: &'static str, test: &'static str) -> impl IntoView {
+    let location = use_location();
+    let current = move || location.pathname.get() == href;
+    view! {
+        <a href=href data-test=test class:current=current
+            aria-current=move || current().then_some("page")>{label}</a>
+    }
+}
+
 #[component]
 pub fn TopBar(me: MeResponse) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
@@ -89,14 +231,16 @@ pub fn TopBar(me: MeResponse) -> impl IntoView {
     let is_admin = me.role == Role::Admin;
     view! {
         <header class="topbar">
-            <nav class="nav">
+            <nav class="nav" aria-label="Main">
                 <a class="brand" href="/">"da"</a>
-                <a href="/tokens" data-test="nav-tokens">"Tokens"</a>
-                <a href="/profile">"Profile"</a>
+                <NavLink href="/" label="Dashboard" test="nav-dashboard" />
+                <NavLink href="/tokens" label="Tokens" test="nav-tokens" />
+                <NavLink href="/profile" label="Profile" test="nav-profile" />
+                <NavLink href="/install" label="Get the CLI" test="nav-install" />
                 <Show when=move || is_admin>
-                    <a href="/admin/users" data-test="nav-admin-users">"Users"</a>
-                    <a href="/admin/tokens" data-test="nav-admin-tokens">"All tokens"</a>
-                    <a href="/admin/audit" data-test="nav-admin-audit">"Audit log"</a>
+                    <NavLink href="/admin/users" label="Users" test="nav-admin-users" />
+                    <NavLink href="/admin/tokens" label="All tokens" test="nav-admin-tokens" />
+                    <NavLink href="/admin/audit" label="Audit log" test="nav-admin-audit" />
                 </Show>
             </nav>
             <div class="nav">
@@ -128,8 +272,13 @@ pub fn Forbidden() -> impl IntoView {
 
 /// A read-only field with a button that copies its value. The clipboard API exists only in
 /// secure contexts (https or localhost); elsewhere the text is selected for Ctrl+C instead.
+/// With `focus`, the field takes the keyboard focus when it appears (a secret just revealed).
 #[component]
-pub fn CopyField(#[prop(into)] value: String, #[prop(into)] test: String) -> impl IntoView {
+pub fn CopyField(
+    #[prop(into)] value: String,
+    #[prop(into)] test: String,
+    #[prop(optional)] focus: bool,
+) -> impl IntoView {
     let (label, set_label) = signal("Copy");
     let field = NodeRef::<leptos::html::Input>::new();
     let text = value.clone();
@@ -142,10 +291,65 @@ pub fn CopyField(#[prop(into)] value: String, #[prop(into)] test: String) -> imp
             set_label.set("Selected: press Ctrl+C");
         }
     };
+    Effect::new(move |_| {
+        if focus && let Some(input) = field.get() {
+            focus_when_mounted(input, 20);
+        }
+    });
     view! {
         <div class="copy-field">
             <input type="text" readonly prop:value=value node_ref=field data-test=test />
             <button type="button" class="secondary" on:click=copy>{move || label.get()}</button>
         </div>
+    }
+}
+
+/// Focuses (and selects) `input` once it is in the document; a view is built before it is
+/// mounted, so this waits a few frames for that.
+fn focus_when_mounted(input: web_sys::HtmlInputElement, tries: u32) {
+    request_animation_frame(move || {
+        if input.is_connected() {
+            let _ = input.focus();
+            input.select();
+        } else if tries > 0 {
+            focus_when_mounted(input, tries - 1);
+        }
+    });
+}
+
+/// A `<textarea>`-like block of several lines with one copy button (e.g. two `export` lines).
+#[component]
+pub fn CopyBlock(#[prop(into)] value: String, #[prop(into)] test: String) -> impl IntoView {
+    let (label, set_label) = signal("Copy");
+    let text = value.clone();
+    let copy = move |_| {
+        if window().is_secure_context() {
+            let _ = window().navigator().clipboard().write_text(&text);
+            set_label.set("Copied");
+        } else {
+            set_label.set("Select the text and press Ctrl+C");
+        }
+    };
+    view! {
+        <div class="copy-block">
+            <pre data-test=test>{value}</pre>
+            <button type="button" class="secondary" on:click=copy>{move || label.get()}</button>
+        </div>
+    }
+}
+
+/// The roles with what each may do, for where a role is picked.
+#[component]
+pub fn RoleHelp() -> impl IntoView {
+    view! {
+        <details class="role-help" data-test="role-help">
+            <summary>"What the roles may do"</summary>
+            <dl class="facts">
+                {Role::ALL.into_iter().map(|role| view! {
+                    <dt><span class="badge">{role.as_str()}</span></dt>
+                    <dd>{role.description()}</dd>
+                }).collect_view()}
+            </dl>
+        </details>
     }
 }

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod audit_view;
 pub mod error;
 pub mod install;
 pub mod layout;
@@ -19,7 +20,7 @@ pub mod server;
 pub mod tokens;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -34,6 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
+                <link rel="stylesheet" href=format!("/{}/da.css", options.site_pkg_dir) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -55,7 +57,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="da-style" href="/pkg/da.css" />
         <Title formatter=|page: String| if page.is_empty() { "da".to_owned() } else { format!("{page} · da") } />
         <Router>
             <Routes fallback=pages::NotFoundPage>

@@ -1,7 +1,7 @@
 //! The pages: sign-in, the dashboard, and "not found".
 
-use crate::api::Login;
-use crate::layout::{Page, go_to, use_me};
+use crate::api::{Login, dashboard};
+use crate::layout::{LocalTime, Page, count, go_to, use_me};
 use da_types::Secret;
 use da_types::detail::login_error_message;
 use da_types::safe_next;
@@ -40,7 +40,14 @@ pub fn LoginPage() -> impl IntoView {
     };
     Effect::new(move |_| match login.value().get() {
         Some(Ok(())) => go_to(&next.get_untracked()),
-        Some(Err(err)) => set_error.set(Some(err.detail)),
+        Some(Err(err)) => {
+            // A wrong password is not worth keeping; try again from an empty field.
+            if let Some(el) = password.get() {
+                el.set_value("");
+                let _ = el.focus();
+            }
+            set_error.set(Some(err.detail));
+        }
         None => {}
     });
 
@@ -69,7 +76,7 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// `/`: who you are.
+/// `/`: who you are, your tokens and sessions at a glance, and for admins the system's.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     view! {
@@ -82,16 +89,64 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn Dashboard() -> impl IntoView {
     let me = use_me();
+    let figures = Resource::new(|| (), |_| dashboard());
     view! {
-        <section class="card">
-            <h1>"Welcome, " {me.name.clone()}</h1>
-            <dl class="facts">
-                <dt>"Email"</dt>
-                <dd data-test="me-email">{me.email.clone()}</dd>
-                <dt>"Role"</dt>
-                <dd><span class="badge" data-test="me-role">{me.role.to_string()}</span></dd>
-            </dl>
-        </section>
+        <h1>"Welcome, " {me.name.clone()}</h1>
+        <div class="tiles">
+            <section class="card">
+                <h2>"You"</h2>
+                <dl class="facts">
+                    <dt>"Email"</dt>
+                    <dd data-test="me-email">{me.email.clone()}</dd>
+                    <dt>"Role"</dt>
+                    <dd><span class="badge" data-test="me-role">{me.role.to_string()}</span>
+                        " " <span class="muted">{me.role.description()}</span></dd>
+                    <Suspense fallback=|| ()>
+                        {move || figures.get().and_then(Result::ok).map(|d| view! {
+                            <dt>"Last sign-in"</dt>
+                            <dd data-test="dash-last-login">{match d.last_login_at {
+                                Some(at) => view! { <LocalTime at=at /> }.into_any(),
+                                None => "never".into_any(),
+                            }}</dd>
+                            <dt>"Sessions"</dt>
+                            <dd><a href="/profile" data-test="dash-sessions">{count(d.live_sessions, "signed-in session", "signed-in sessions")}</a></dd>
+                        })}
+                    </Suspense>
+                </dl>
+            </section>
+            <section class="card">
+                <h2>"Access tokens"</h2>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || figures.get().map(|result| match result {
+                        Ok(d) => view! {
+                            <p><a href="/tokens" data-test="dash-tokens">{count(d.active_tokens, "active token", "active tokens")}</a></p>
+                            {d.next_expiring_token.map(|t| view! {
+                                <p class="muted" data-test="dash-next-expiry">"Next to expire: “" {t.name} "” on "
+                                    <LocalTime at=t.expires_at /></p>
+                            })}
+                        }.into_any(),
+                        Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
+                    })}
+                </Suspense>
+                <p class="muted">"Scripting against da? "<a href="/install" data-test="dash-install">"Get the CLI"</a>"."</p>
+            </section>
+            <Suspense fallback=|| ()>
+                {move || figures.get().and_then(Result::ok).and_then(|d| d.admin).map(|a| view! {
+                    <section class="card" data-test="dash-admin">
+                        <h2>"This server"</h2>
+                        <dl class="facts">
+                            <dt>"Users"</dt>
+                            <dd><a href="/admin/users" data-test="dash-users">{count(a.users, "user", "users")}</a>
+                                {(a.invited > 0).then(|| format!(" ({} invited, not signed up yet)", a.invited))}</dd>
+                            <dt>"Active tokens"</dt>
+                            <dd><a href="/admin/tokens">{a.active_tokens}</a></dd>
+                            <dt>"Failed sign-ins, 24 h"</dt>
+                            <dd><a href="/admin/audit?action=auth.login_failed" data-test="dash-failed">{a.failed_logins_24h}</a></dd>
+                        </dl>
+                    </section>
+                })}
+            </Suspense>
+        </div>
     }
 }
 

@@ -19,25 +19,24 @@ pub struct ServerContext {
 }
 
 pub fn context() -> Result<ServerContext, UiError> {
-    use_context::<ServerContext>().ok_or_else(|| UiError {
-        detail: "Server context missing".into(),
-    })
+    use_context::<ServerContext>().ok_or_else(|| UiError::new("Server context missing"))
 }
 
 fn request_parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
-/// The signed-in caller, or the contract's 401 reason.
+/// The signed-in caller, or the contract's 401 reason, marked so the browser signs in again.
 pub fn caller() -> Result<Principal, UiError> {
     let auth = request_parts().and_then(|parts| parts.extensions.get::<AuthState>().cloned());
-    match auth {
-        Some(AuthState::Authenticated(principal)) => Ok(principal),
-        Some(AuthState::Refused(why)) => Err(fail(da_domain::Error::Unauthenticated(why))),
-        _ => Err(fail(da_domain::Error::Unauthenticated(
-            da_types::detail::AuthFailure::MissingCredential,
-        ))),
-    }
+    let why = match auth {
+        Some(AuthState::Authenticated(principal)) => return Ok(principal),
+        Some(AuthState::Refused(why)) => why,
+        _ => da_types::detail::AuthFailure::MissingCredential,
+    };
+    let mut error = fail(da_domain::Error::Unauthenticated(why));
+    error.signed_out = true;
+    Err(error)
 }
 
 /// The caller as an admin, or the 401/403 the policy gives.
@@ -79,7 +78,7 @@ pub fn fail(err: da_domain::Error) -> UiError {
     ) {
         response.set_status(status);
     }
-    UiError { detail: api.detail }
+    UiError::new(api.detail)
 }
 
 pub fn set_session_cookie(ctx: &ServerContext, token: &TokenResponse) {

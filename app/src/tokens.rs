@@ -3,7 +3,9 @@
 use crate::api::{
     AdminRevokeToken, CreateToken, RevokeToken, all_tokens, my_tokens, token_max_days,
 };
-use crate::layout::{CopyField, Page, use_me, when};
+use crate::layout::{
+    CopyBlock, CopyField, Feedback, FeedbackBar, Page, RoleHelp, count, debounced, use_me, when,
+};
 use da_types::{Role, TokenItem, TokenStatus};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -69,12 +71,27 @@ fn MyTokens() -> impl IntoView {
         |_| my_tokens(),
     );
     let max_days = Resource::new(|| (), |_| token_max_days());
-    let (error, set_error) = signal(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Err(err)) = revoke.value().get() {
-            set_error.set(Some(err.detail));
-        }
+    let feedback = Feedback::new();
+    // The names of your active tokens, for the "already used" warning.
+    let active_names = Memo::new(move |_| {
+        tokens
+            .get()
+            .and_then(Result::ok)
+            .map(|list| {
+                list.into_iter()
+                    .filter(|t| t.status == TokenStatus::Active)
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
     });
+    let revoking = StoredValue::new(String::new());
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(())) => feedback.ok(format!("Revoked “{}”: it stops working now.", revoking.get_value())),
+        Some(Err(err)) => feedback.error(err.detail),
+        None => {}
+    });
+    let server = Memo::new(|_| window_origin());
 
     view! {
         <h1>"Personal access tokens"</h1>
@@ -85,59 +102,68 @@ fn MyTokens() -> impl IntoView {
         </p>
         <Suspense fallback=|| ()>
             {move || max_days.get().map(|max| view! {
-                <CreateTokenForm create=create max_days=max.ok().flatten() />
+                <CreateTokenForm create=create max_days=max.ok().flatten() active_names=active_names feedback=feedback />
             })}
         </Suspense>
         {move || create.value().get().map(|result| match result {
             Ok(created) => {
-                let export = format!("export DA_TOKEN={}", created.token);
+                let export = format!(
+                    "export DA_SERVER={}\nexport DA_TOKEN={}",
+                    server.get(),
+                    created.token
+                );
                 view! {
                     <section class="card notice" data-test="new-token">
                         <p><strong>{format!("Token “{}” created.", created.item.name)}</strong>
                             " Copy it now: it is shown only this once."</p>
-                        <CopyField value=created.token test="token-secret" />
+                        <CopyField value=created.token test="token-secret" focus=true />
                         <p class="muted">"For a shell or CI job:"</p>
-                        <CopyField value=export test="token-export" />
+                        <CopyBlock value=export test="token-export" />
                     </section>
                 }.into_any()
             }
             Err(err) => view! { <p class="alert" role="alert" data-test="token-error">{err.detail}</p> }.into_any(),
         })}
-        <Show when=move || error.get().is_some()>
-            <p class="alert" role="alert">{move || error.get().unwrap_or_default()}</p>
-        </Show>
+        <FeedbackBar feedback=feedback />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || tokens.get().map(|result| match result {
                 Ok(list) if list.is_empty() => view! { <p class="muted" data-test="no-tokens">"No tokens yet."</p> }.into_any(),
                 Ok(list) => view! {
-                    <table class="grid" data-test="tokens-table">
-                        <thead><tr>
-                            <th>"Name"</th><th>"Prefix"</th><th>"Role"</th><th>"Created"</th>
-                            <th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th></th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|token| {
-                                let id = token.id.to_string();
-                                let active = token.status == TokenStatus::Active;
-                                view! {
-                                    <tr data-test="token-row" data-name=token.name.clone()>
-                                        <td>{token.name.clone()}</td>
-                                        <td><code>{token.prefix.clone()}</code></td>
-                                        <td>{token.role.map_or_else(|| "yours".to_owned(), |r| r.to_string())}</td>
-                                        <td>{when(Some(token.created_at))}</td>
-                                        <td>{token.expires_at.map_or_else(|| "never".to_owned(), |at| when(Some(at)))}</td>
-                                        <td data-test="token-last-used">{last_used(&token)}</td>
-                                        <td>{status_badge(token.status)}</td>
-                                        <td>{active.then(|| {
-                                            let id = id.clone();
-                                            let on_revoke = Callback::new(move |()| { revoke.dispatch(RevokeToken { id: id.clone() }); });
-                                            view! { <RevokeButton on_revoke=on_revoke /> }
-                                        })}</td>
-                                    </tr>
-                                }.into_any()
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <div class="table-wrap">
+                        <table class="grid" data-test="tokens-table">
+                            <thead><tr>
+                                <th>"Name"</th><th>"Prefix"</th><th>"Role"</th><th>"Created"</th>
+                                <th>"Expires"</th><th>"Last used"</th><th>"Status"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|token| {
+                                    let id = token.id.to_string();
+                                    let name = token.name.clone();
+                                    let active = token.status == TokenStatus::Active;
+                                    view! {
+                                        <tr data-test="token-row" data-name=token.name.clone()>
+                                            <td>{token.name.clone()}</td>
+                                            <td><code>{token.prefix.clone()}</code></td>
+                                            <td>{token.role.map_or_else(|| "yours".to_owned(), |r| r.to_string())}</td>
+                                            <td>{when(Some(token.created_at))}</td>
+                                            <td>{token.expires_at.map_or_else(|| "never".to_owned(), |at| when(Some(at)))}</td>
+                                            <td data-test="token-last-used">{last_used(&token)}</td>
+                                            <td>{status_badge(token.status)}</td>
+                                            <td>{active.then(|| {
+                                                let (id, name) = (id.clone(), name.clone());
+                                                let on_revoke = Callback::new(move |()| {
+                                                    feedback.clear();
+                                                    revoking.set_value(name.clone());
+                                                    revoke.dispatch(RevokeToken { id: id.clone() });
+                                                });
+                                                view! { <RevokeButton on_revoke=on_revoke /> }
+                                            })}</td>
+                                        </tr>
+                                    }.into_any()
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
                 }.into_any(),
                 Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
             })}
@@ -145,16 +171,40 @@ fn MyTokens() -> impl IntoView {
     }
 }
 
+/// This server's origin as the browser sees it (for the `export DA_SERVER=…` line).
+fn window_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
 #[component]
-fn CreateTokenForm(create: ServerAction<CreateToken>, max_days: Option<i64>) -> impl IntoView {
+fn CreateTokenForm(
+    create: ServerAction<CreateToken>,
+    max_days: Option<i64>,
+    active_names: Memo<Vec<String>>,
+    feedback: Feedback,
+) -> impl IntoView {
     let me = use_me();
     let name = NodeRef::<leptos::html::Input>::new();
     let custom_days = NodeRef::<leptos::html::Input>::new();
     let role = NodeRef::<leptos::html::Select>::new();
     let (expiry, set_expiry) = signal("90".to_owned());
+    let (typed, set_typed) = signal(String::new());
     let allowed = move |days: i64| max_days.is_none_or(|max| days <= max);
+    let taken = move || {
+        let typed = typed.get();
+        let typed = typed.trim();
+        !typed.is_empty() && active_names.get().iter().any(|n| n == typed)
+    };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        feedback.clear();
         let days = match expiry.get_untracked().as_str() {
             "never" => None,
             "custom" => Some(
@@ -171,12 +221,22 @@ fn CreateTokenForm(create: ServerAction<CreateToken>, max_days: Option<i64>) -> 
             role: role.get().map(|el| el.value()),
         });
     };
+    // After a success the form is fresh: the next token needs a name of its own.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            if let Some(el) = name.get() {
+                el.set_value("");
+            }
+            set_typed.set(String::new());
+        }
+    });
     let my_role = me.role;
     view! {
         <form class="card create-token" on:submit=submit data-test="create-token">
             <h2>"New token"</h2>
             <div class="row">
-                <label>"Name"<input type="text" required maxlength="100" placeholder="e.g. nightly CI" node_ref=name data-test="token-name" /></label>
+                <label>"Name"<input type="text" required maxlength="100" placeholder="e.g. nightly CI" node_ref=name
+                    data-test="token-name" on:input=move |ev| set_typed.set(event_target_value(&ev)) /></label>
                 <label>"Expires after"
                     <select data-test="token-expiry" on:change=move |ev| set_expiry.set(event_target_value(&ev))>
                         {PRESETS.into_iter().filter(|(days, _)| allowed(days.parse().unwrap_or(0))).map(|(days, label)| view! {
@@ -187,17 +247,25 @@ fn CreateTokenForm(create: ServerAction<CreateToken>, max_days: Option<i64>) -> 
                     </select>
                 </label>
                 <Show when=move || expiry.get() == "custom">
-                    <label>"Days"<input type="number" min="1" max=max_days.unwrap_or(3650) node_ref=custom_days data-test="token-days" /></label>
+                    <label>"Days"<input type="number" class="days" min="1" max=max_days.unwrap_or(3650)
+                        placeholder="e.g. 14" node_ref=custom_days data-test="token-days" /></label>
                 </Show>
                 <label>"Role"
                     <select node_ref=role data-test="token-role">
                         <option value="">{format!("Same as mine ({my_role})")}</option>
                         {Role::ALL.into_iter().filter(|r| *r < my_role).map(|r| view! {
-                            <option value=r.as_str()>{r.as_str()}</option>
+                            <option value=r.as_str() title=r.description()>{r.as_str()}</option>
                         }).collect_view()}
                     </select>
                 </label>
             </div>
+            <Show when=taken>
+                <p class="warn" role="status" data-test="token-name-taken">
+                    "You already have an active token with this name. Pick another, so that "
+                    <code>"da auth token revoke <name>"</code>" names one token."
+                </p>
+            </Show>
+            <RoleHelp />
             <button type="submit" class="primary" disabled=move || create.pending().get() data-test="token-submit">
                 "Create token"
             </button>
@@ -220,6 +288,7 @@ fn AllTokens() -> impl IntoView {
     let (status, set_status) = signal(String::new());
     let (offset, set_offset) = signal(0u64);
     let revoke = ServerAction::<AdminRevokeToken>::new();
+    let feedback = Feedback::new();
     let tokens = Resource::new(
         move || {
             (
@@ -231,11 +300,22 @@ fn AllTokens() -> impl IntoView {
         },
         |(owner, status, offset, _)| all_tokens(Some(owner), Some(status), offset),
     );
+    let revoking = StoredValue::new(String::new());
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(())) => feedback.ok(format!("Revoked {}.", revoking.get_value())),
+        Some(Err(err)) => feedback.error(err.detail),
+        None => {}
+    });
+    let page = u64::from(da_types::paging::UI_PAGE);
+    let search = debounced(move |value: String| {
+        set_offset.set(0);
+        set_owner.set(value.trim().to_owned());
+    });
     view! {
         <h1>"All tokens"</h1>
         <div class="toolbar">
-            <input type="search" placeholder="Owner email" aria-label="Owner email" data-test="tokens-owner"
-                on:change=move |ev| { set_offset.set(0); set_owner.set(event_target_value(&ev)); } />
+            <input type="search" placeholder="Owner: part of an email" aria-label="Owner" data-test="tokens-owner"
+                on:input=search />
             <select aria-label="Status" data-test="tokens-status"
                 on:change=move |ev| { set_offset.set(0); set_status.set(event_target_value(&ev)); }>
                 <option value="">"Any status"</option>
@@ -244,47 +324,71 @@ fn AllTokens() -> impl IntoView {
                 <option value="revoked">"revoked"</option>
             </select>
         </div>
-        {move || revoke.value().get().and_then(Result::err).map(|err| view! {
-            <p class="alert" role="alert">{err.detail}</p>
-        })}
+        <FeedbackBar feedback=feedback />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || tokens.get().map(|result| match result {
-                Ok(page) => {
-                    let total = page.total;
+                Ok(listing) if listing.tokens.is_empty() => view! {
+                    <p class="muted" data-test="no-tokens">"No tokens match."</p>
+                }.into_any(),
+                Ok(listing) => {
+                    let total = listing.total;
+                    let shown = listing.tokens.len() as u64;
+                    let first = offset.get_untracked() + 1;
+                    let has_previous = move || offset.get() > 0;
+                    let has_next = move || offset.get() + page < total;
                     view! {
-                        <table class="grid" data-test="all-tokens-table">
-                            <thead><tr>
-                                <th>"Owner"</th><th>"Name"</th><th>"Prefix"</th><th>"Status"</th>
-                                <th>"Last used"</th><th>"Expires"</th><th></th>
-                            </tr></thead>
-                            <tbody>
-                                {page.tokens.into_iter().map(|entry| {
-                                    let id = entry.item.id.to_string();
-                                    let active = entry.item.status == TokenStatus::Active;
-                                    view! {
-                                        <tr data-test="all-token-row">
-                                            <td>{entry.user_email.clone().unwrap_or_else(|| "(deleted user)".into())}</td>
-                                            <td>{entry.item.name.clone()}</td>
-                                            <td><code>{entry.item.prefix.clone()}</code></td>
-                                            <td>{status_badge(entry.item.status)}</td>
-                                            <td>{last_used(&entry.item)}</td>
-                                            <td>{entry.item.expires_at.map_or_else(|| "never".to_owned(), |at| when(Some(at)))}</td>
-                                            <td>{active.then(|| {
-                                                let id = id.clone();
-                                                let on_revoke = Callback::new(move |()| { revoke.dispatch(AdminRevokeToken { id: id.clone() }); });
-                                                view! { <RevokeButton on_revoke=on_revoke /> }
-                                            })}</td>
-                                        </tr>
-                                    }.into_any()
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-wrap">
+                            <table class="grid" data-test="all-tokens-table">
+                                <thead><tr>
+                                    <th>"Owner"</th><th>"Name"</th><th>"Prefix"</th><th>"Status"</th>
+                                    <th>"Last used"</th><th>"Expires"</th><th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {listing.tokens.into_iter().map(|entry| {
+                                        let id = entry.item.id.to_string();
+                                        let label = format!(
+                                            "“{}” of {}",
+                                            entry.item.name,
+                                            entry.user_email.clone().unwrap_or_else(|| "a deleted user".into())
+                                        );
+                                        let active = entry.item.status == TokenStatus::Active;
+                                        view! {
+                                            <tr data-test="all-token-row">
+                                                <td>{entry.user_email.clone().unwrap_or_else(|| "(deleted user)".into())}</td>
+                                                <td>{entry.item.name.clone()}</td>
+                                                <td><code>{entry.item.prefix.clone()}</code></td>
+                                                <td>{status_badge(entry.item.status)}</td>
+                                                <td>{last_used(&entry.item)}</td>
+                                                <td>{entry.item.expires_at.map_or_else(|| "never".to_owned(), |at| when(Some(at)))}</td>
+                                                <td>{active.then(|| {
+                                                    let (id, label) = (id.clone(), label.clone());
+                                                    let on_revoke = Callback::new(move |()| {
+                                                        feedback.clear();
+                                                        revoking.set_value(label.clone());
+                                                        revoke.dispatch(AdminRevokeToken { id: id.clone() });
+                                                    });
+                                                    view! { <RevokeButton on_revoke=on_revoke /> }
+                                                })}</td>
+                                            </tr>
+                                        }.into_any()
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                         <div class="pager">
-                            <span class="muted">{format!("{total} tokens")}</span>
-                            <button type="button" class="secondary" disabled=move || offset.get() == 0
-                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(u64::from(da_types::paging::UI_PAGE)))>"Previous"</button>
-                            <button type="button" class="secondary" disabled=move || offset.get() + u64::from(da_types::paging::UI_PAGE) >= total
-                                on:click=move |_| set_offset.update(|o| *o += u64::from(da_types::paging::UI_PAGE))>"Next"</button>
+                            <span class="muted" data-test="token-count">
+                                {if shown < total {
+                                    format!("{first}–{} of {}", first + shown - 1, count(total, "token", "tokens"))
+                                } else {
+                                    count(total, "token", "tokens")
+                                }}
+                            </span>
+                            <button type="button" class="secondary" data-test="page-previous"
+                                disabled=move || !has_previous()
+                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(page))>"Previous"</button>
+                            <button type="button" class="secondary" data-test="page-next"
+                                disabled=move || !has_next()
+                                on:click=move |_| set_offset.update(|o| *o += page)>"Next"</button>
                         </div>
                     }.into_any()
                 }

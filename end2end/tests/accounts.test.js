@@ -88,13 +88,13 @@ test('an inline role change works, and demoting the last admin is refused in wor
   const updated = page.waitForResponse((r) => r.url().includes('/rpc/users/update'));
   await promote.locator('[data-test=user-role]').selectOption('km_admin');
   assert.equal((await updated).status(), 200);
-  assert.equal(await page.locator('[data-test=admin-error]').count(), 0);
+  assert.equal(await page.locator('[data-test=row-error]').count(), 0);
   await page.reload();
   await page.waitForSelector('body[data-hydrated]');
   assert.equal(await row(page, 'promote@example.com').locator('[data-test=user-role]').inputValue(), 'km_admin');
 
   await row(page, ADMIN_EMAIL).locator('[data-test=user-role]').selectOption('analyst');
-  const error = page.locator('[data-test=admin-error]');
+  const error = row(page, ADMIN_EMAIL).locator('[data-test=row-error]');
   await error.waitFor();
   assert.equal(await error.textContent(), 'Cannot demote the last active admin');
   // The table shows the truth again: still admin.
@@ -150,6 +150,8 @@ test('the profile changes the password and signs out the other sessions', async 
   await page.fill('#repeat-password', 'changed-password-1');
   await page.click('[data-test=change-password] button[type=submit]');
   await page.waitForSelector('[data-test=password-changed]');
+  // The list follows: only this session is left.
+  await page.waitForFunction(() => document.querySelectorAll('[data-test=session-row]').length === 1);
 
   await other.goto(`${env.server.baseUrl}/`);
   assert.match(other.url(), /\/login/);

@@ -81,3 +81,34 @@ export function serverAndBrowser() {
   });
   return env;
 }
+
+/// Calls the REST API as `token` (a session JWT or a PAT); returns the response.
+export async function api(baseUrl, token, method, path, body) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+/// A session JWT for `email` from `POST /auth/token`.
+export async function apiLogin(baseUrl, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+  const response = await fetch(`${baseUrl}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (response.status !== 200) throw new Error(`login as ${email} failed: ${response.status}`);
+  return (await response.json()).access_token;
+}
+
+/// Signs in through the login page in a fresh page of `context`; lands on `next` (default `/`).
+export async function signInAs(baseUrl, context, email = ADMIN_EMAIL, password = ADMIN_PASSWORD, next = '/') {
+  const { page, problems } = await openPage(context);
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(next)}`);
+  await page.waitForSelector('body[data-hydrated]');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${baseUrl}${next}`);
+  await page.waitForSelector('body[data-hydrated]');
+  return { page, problems };
+}

@@ -42,9 +42,12 @@ test('a signed-in user creates a token for this machine and sees the export line
   await page.click('[data-test=machine-token-create]');
   const field = page.locator('[data-test=machine-token-export]');
   await field.waitFor();
-  const line = await field.inputValue();
-  assert.match(line, /^export DA_TOKEN=da_pat_[0-9A-Za-z]{38}$/);
-  const token = line.slice('export DA_TOKEN='.length);
+  // Both lines a machine needs: where the server is, and the token.
+  const block = await field.textContent();
+  const [serverLine, tokenLine] = block.split('\n');
+  assert.equal(serverLine, `export DA_SERVER=${env.server.baseUrl}`);
+  assert.match(tokenLine, /^export DA_TOKEN=da_pat_[0-9A-Za-z]{38}$/);
+  const token = tokenLine.slice('export DA_TOKEN='.length);
 
   const me = await fetch(`${env.server.baseUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(me.status, 200);

@@ -26,7 +26,13 @@ test('a token is shown once, works from a script, and revoking it in the UI stop
   await secretField.waitFor();
   const token = await secretField.inputValue();
   assert.match(token, /^da_pat_[0-9A-Za-z]{38}$/);
-  assert.equal(await page.locator('[data-test=token-export]').inputValue(), `export DA_TOKEN=${token}`);
+  assert.equal(
+    await page.locator('[data-test=token-export]').textContent(),
+    `export DA_SERVER=${env.server.baseUrl}\nexport DA_TOKEN=${token}`,
+  );
+  // The secret has the focus, ready to copy; the form is empty for the next token.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.test), 'token-secret');
+  assert.equal(await page.locator('[data-test=token-name]').inputValue(), '');
   await page.locator('tr[data-name="nightly CI"]').waitFor();
 
   // Shown once: a reload has the token in the list but the secret nowhere.

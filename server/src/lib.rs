@@ -3,6 +3,7 @@
 //!
 //! Handlers here only translate HTTP to service calls; rules live in `da_domain`.
 
+pub mod bundle;
 pub mod config;
 pub mod extract;
 pub mod http_error;

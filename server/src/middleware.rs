@@ -381,6 +381,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if is_html {
+        // Pages are rendered per request and name the bundle by version: always revalidate.
+        if !headers.contains_key(CACHE_CONTROL) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        }
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         if !headers.contains_key(CONTENT_SECURITY_POLICY)

@@ -84,11 +84,12 @@ fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-pub fn leptos_options(config: &Config) -> LeptosOptions {
+/// Leptos' options; pages reference the bundle under `pkg/<version>` (see `bundle`).
+pub fn leptos_options(config: &Config, bundle_version: &str) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("frontend")
         .site_root(config.site_dir.to_string_lossy().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(format!("pkg/{bundle_version}"))
         .build()
 }
 
@@ -153,13 +154,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tracing::warn!(site_dir = %config.site_dir.display(), "no web UI bundle found: pages render without interactivity (build it with ./dev build)");
     }
 
+    let pkg_dir = config.site_dir.join("pkg");
+    let bundle_version = tokio::task::spawn_blocking(move || crate::bundle::version(&pkg_dir))
+        .await
+        .context("bundle hashing task failed")?;
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let local = listener.local_addr()?;
     let state = AppState {
         services: services.clone(),
-        leptos_options: leptos_options(&config),
+        leptos_options: leptos_options(&config, &bundle_version),
         config: Arc::new(config),
     };
     let app = crate::web::router(state);

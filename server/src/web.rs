@@ -9,6 +9,8 @@ use app::server::ServerContext;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderName, Uri};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
@@ -16,8 +18,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -30,8 +34,21 @@ pub fn router(state: AppState) -> Router {
         services: state.services.clone(),
         secure_cookies: state.secure_cookies(),
     };
-    let pkg_dir =
-        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    // The bundle's files live in `<site>/pkg`; pages name them under `/pkg/<version>`.
+    let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join("pkg");
+    let versioned = format!("/{}", leptos_options.site_pkg_dir);
+    let bundle = |cache: &'static str| {
+        ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                CACHE_CONTROL,
+                HeaderValue::from_static(cache),
+            ))
+            .service(
+                ServeDir::new(&pkg_dir)
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
+    };
 
     Router::new()
         .merge(routes::router())
@@ -41,7 +58,8 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(server_context.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .nest_service("/pkg", ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .nest_service(&versioned, bundle(crate::bundle::IMMUTABLE))
+        .nest_service("/pkg", bundle("no-cache"))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_auth))
         .layer(
@@ -56,6 +74,9 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // HTML only: JSON answers can carry secrets next to what a caller sent (BREACH),
+                // and the bundle is precompressed on disk.
+                .layer(CompressionLayer::new().compress_when(is_html))
                 .layer(axum::middleware::from_fn(middleware::json_errors))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
@@ -73,6 +94,19 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
         )
         .with_state(state)
+}
+
+/// Whether a response is a page (the one kind of response compressed on the fly).
+fn is_html(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// Unknown machine paths → JSON 404; anything else is a page the SPA renders (its 404 page).

@@ -5,7 +5,7 @@
 use da_types::{AdminTokenItem, CreateTokenRequest, CreatedToken, TokenItem, TokenListParams};
 use da_types::{
     ApiError, AuditPage, AuditParams, BootstrapRequest, ChangePasswordRequest, CreateUserRequest,
-    CreatedUser, ErrorCode, HealthDetailed, HealthResponse, LoginRequest, MeResponse,
+    CreatedUser, ErrorCode, HealthDetailed, HealthResponse, InviteLink, LoginRequest, MeResponse,
     MessageResponse, ResetConfirmRequest, ResetLink, ResetRequest, SessionInfo, SetPasswordRequest,
     SetupRequest, TokenResponse, UpdateUserRequest, User, UserListParams,
 };
@@ -289,6 +289,10 @@ impl Client {
 
     pub async fn issue_reset_link(&self, id: Uuid) -> Result<ResetLink, ClientError> {
         Self::send(self.request(Method::POST, &format!("/api/users/{id}/reset-password"))).await
+    }
+
+    pub async fn resend_invite(&self, id: Uuid) -> Result<InviteLink, ClientError> {
+        Self::send(self.request(Method::POST, &format!("/api/users/{id}/invite"))).await
     }
 
     pub async fn set_user_password(&self, id: Uuid, password: &str) -> Result<(), ClientError> {

@@ -14,6 +14,7 @@ pub const USER_CREATE: &str = "user.create";
 pub const USER_UPDATE: &str = "user.update";
 pub const USER_DELETE: &str = "user.delete";
 pub const USER_RESET_PASSWORD: &str = "user.reset_password";
+pub const USER_INVITE: &str = "user.invite";
 pub const USER_SET_PASSWORD: &str = "user.set_password";
 pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
 pub const SESSION_REVOKE: &str = "session.revoke";

@@ -1,7 +1,7 @@
 //! The audit log as admins read it (`GET /api/admin/audit`): filters, cursor paging.
 
 use crate::error::Error;
-use crate::params::{parse_filter_id, parse_limit, seconds, text_filter};
+use crate::params::{parse_filter_id, parse_limit, person_filter, seconds, text_filter};
 use crate::policy::Admin;
 use crate::services::Services;
 use crate::store::{AuditFilter, AuditRecord};
@@ -64,9 +64,14 @@ impl Services {
         params: &AuditParams,
     ) -> Result<AuditPage, Error> {
         let limit = parse_limit(params.limit.as_deref(), AUDIT_MAX, AUDIT_DEFAULT)?;
+        let (actor_id, actor_contains) = person_filter(
+            parse_filter_id(params.actor_id.as_deref(), "actor_id")?,
+            params.actor.as_deref(),
+        );
         let filter = AuditFilter {
             action_prefix: text_filter(params.action_prefix.as_deref()),
-            actor_id: parse_filter_id(params.actor_id.as_deref(), "actor_id")?,
+            actor_id,
+            actor_contains,
             resource: text_filter(params.resource.as_deref()),
             since: timestamp(params.since.as_deref(), "since")?,
             until: timestamp(params.until.as_deref(), "until")?,

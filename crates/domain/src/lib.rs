@@ -16,6 +16,7 @@ pub mod auth;
 pub mod brakes;
 pub mod cache;
 pub mod checksum;
+pub mod dashboard;
 pub mod distribution;
 pub mod error;
 pub mod jwt;

@@ -34,12 +34,14 @@ impl LinkKind {
 }
 
 impl Services {
-    /// Makes and stores a new reset link for `user` (audited as `user.reset_password`,
-    /// described by `describe`); returns its secret, or `None` when `unless_since` is given and
-    /// a reset link was made at or after it (the per-account cooldown).
-    pub(crate) async fn put_reset_link(
+    /// Makes and stores a new link of `kind` for `user`, replacing a pending one (audited as
+    /// `user.reset_password` or `user.invite`, described by `describe`); returns its secret, or
+    /// `None` when `unless_since` is given and such a link was made at or after it (the
+    /// per-account cooldown).
+    pub(crate) async fn put_new_link(
         &self,
         user: &UserRecord,
+        kind: LinkKind,
         unless_since: Option<DateTime<Utc>>,
         describe: impl FnOnce(AuditRecord) -> AuditRecord,
     ) -> Result<Option<String>, Error> {
@@ -47,15 +49,16 @@ impl Services {
         let now = Utc::now();
         let link = OneTimeToken {
             user_id: user.id,
-            kind: LinkKind::Reset,
+            kind,
             token_hash: hash_secret(&secret),
             created_at: now,
-            expires_at: now + LinkKind::Reset.lifetime(),
+            expires_at: now + kind.lifetime(),
         };
-        let row = describe(audit::record(
-            audit::USER_RESET_PASSWORD,
-            format!("user:{}", user.id),
-        ));
+        let action = match kind {
+            LinkKind::Reset => audit::USER_RESET_PASSWORD,
+            LinkKind::Setup => audit::USER_INVITE,
+        };
+        let row = describe(audit::record(action, format!("user:{}", user.id)));
         let stored = self.inner.store.put_link(&link, unless_since, &row).await?;
         Ok(stored.then_some(secret))
     }

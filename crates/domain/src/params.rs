@@ -112,6 +112,18 @@ pub fn text_filter(raw: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A filter naming a person: an exact id, and/or text that is a user id or part of an email
+/// (`Ada@`, `example.com`). Returns the id to match and the lower-case email substring.
+pub fn person_filter(id: Option<Uuid>, text: Option<&str>) -> (Option<Uuid>, Option<String>) {
+    match text_filter(text) {
+        None => (id, None),
+        Some(text) => match Uuid::parse_str(&text) {
+            Ok(named) => (id.or(Some(named)), None),
+            Err(_) => (id, Some(text.to_lowercase())),
+        },
+    }
+}
+
 /// Timestamps go out in whole seconds.
 pub fn seconds(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)

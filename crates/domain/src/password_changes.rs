@@ -62,7 +62,7 @@ impl Services {
         }
         let cooldown = Utc::now() - RESET_COOLDOWN;
         let secret = self
-            .put_reset_link(&user, Some(cooldown), |row| {
+            .put_new_link(&user, LinkKind::Reset, Some(cooldown), |row| {
                 row.by(user.id, &user.email)
                     .from_ip(client.ip.as_deref())
                     .with_params(serde_json::json!({

@@ -121,6 +121,8 @@ pub type TokenPage = (Vec<(TokenRecord, Option<String>)>, u64);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenFilter {
     pub user_id: Option<Uuid>,
+    /// Lower-case substring of the owner's email.
+    pub owner_contains: Option<String>,
     pub status: Option<da_types::TokenStatus>,
     /// "Now", for telling active from expired.
     pub now: DateTime<Utc>,
@@ -184,6 +186,8 @@ pub struct UserFilter {
     pub email: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    /// `false`: invited users who have not chosen a password yet.
+    pub has_password: Option<bool>,
     pub limit: u32,
     /// At most [`da_types::paging::OFFSET_MAX`].
     pub offset: u64,
@@ -306,6 +310,8 @@ pub enum LoginOutcome {
 pub struct AuditFilter {
     pub action_prefix: Option<String>,
     pub actor_id: Option<Uuid>,
+    /// Lower-case substring of the actor's email.
+    pub actor_contains: Option<String>,
     pub resource: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,

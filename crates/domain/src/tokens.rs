@@ -4,7 +4,9 @@
 use crate::audit;
 use crate::cache::{CachedToken, Invalidation};
 use crate::error::{Error, detail};
-use crate::params::{parse_filter_id, parse_limit, parse_offset, parse_role, seconds, token_name};
+use crate::params::{
+    parse_filter_id, parse_limit, parse_offset, parse_role, person_filter, seconds, token_name,
+};
 use crate::pat;
 use crate::policy::{Admin, Interactive};
 use crate::principal::{Credential, Principal};
@@ -264,7 +266,10 @@ impl Services {
         _admin: &Admin,
         params: &TokenListParams,
     ) -> Result<AdminTokenPage, Error> {
-        let user_id = parse_filter_id(params.user_id.as_deref(), "user_id")?;
+        let (user_id, owner_contains) = person_filter(
+            parse_filter_id(params.user_id.as_deref(), "user_id")?,
+            params.owner.as_deref(),
+        );
         let status = match params.status.as_deref().map(str::trim) {
             None | Some("") => None,
             Some("active") => Some(TokenStatus::Active),
@@ -282,6 +287,7 @@ impl Services {
         let now = Utc::now();
         let filter = TokenFilter {
             user_id,
+            owner_contains,
             status,
             now,
             limit,

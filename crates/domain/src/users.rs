@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use da_types::paging::USERS_MAX;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
-    CreateUserRequest, CreatedUser, ResetLink, Role, SetPasswordRequest, UpdateUserRequest, User,
-    UserListParams, UserPage, UserRef,
+    CreateUserRequest, CreatedUser, InviteLink, ResetLink, Role, SetPasswordRequest,
+    UpdateUserRequest, User, UserListParams, UserPage,
 };
 use uuid::Uuid;
 
@@ -98,15 +98,6 @@ impl Services {
         Ok(user)
     }
 
-    /// The user named by id or email, if any (the CLI's and the web UI's `USER` arguments).
-    pub async fn find_user(&self, _admin: &Admin, key: &UserRef) -> Result<Option<User>, Error> {
-        let user = match key {
-            UserRef::Id(id) => self.inner.store.user_by_id(*id).await?,
-            UserRef::Email(email) => self.inner.store.user_by_email(email).await?,
-        };
-        Ok(user.as_ref().map(user_view))
-    }
-
     /// `GET /api/users`.
     pub async fn list_users(
         &self,
@@ -158,6 +149,7 @@ impl Services {
             email,
             role,
             active,
+            has_password: None,
             limit,
             offset,
         };
@@ -402,7 +394,7 @@ impl Services {
     ) -> Result<ResetLink, Error> {
         let user = self.existing_user(id).await?;
         let secret = self
-            .put_reset_link(&user, None, |row| {
+            .put_new_link(&user, LinkKind::Reset, None, |row| {
                 row.by_principal(admin.principal())
                     .from_ip(client.ip.as_deref())
                     .with_params(serde_json::json!({ "email": user.email, "issued_by": "admin" }))
@@ -413,6 +405,37 @@ impl Services {
         let email_sent = self.mail_link(&user.email, LinkKind::Reset, &secret).await;
         Ok(ResetLink {
             reset_url,
+            email_sent,
+        })
+    }
+
+    /// `POST /api/users/{id}/invite`: a fresh setup link for an invited user who has not chosen
+    /// a password yet (replacing the pending one), mailed when SMTP is configured.
+    pub async fn resend_invite(
+        &self,
+        admin: &Admin,
+        id: Uuid,
+        client: &ClientInfo,
+    ) -> Result<InviteLink, Error> {
+        let user = self.existing_user(id).await?;
+        if user.password_hash.is_some() {
+            return Err(Error::Conflict(detail::ALREADY_HAS_PASSWORD.into()));
+        }
+        if !user.active {
+            return Err(Error::Conflict(detail::INVITE_DEACTIVATED.into()));
+        }
+        let secret = self
+            .put_new_link(&user, LinkKind::Setup, None, |row| {
+                row.by_principal(admin.principal())
+                    .from_ip(client.ip.as_deref())
+                    .with_params(serde_json::json!({ "email": user.email }))
+            })
+            .await?
+            .ok_or_else(|| Error::internal("an invite without cooldown was not stored"))?;
+        let invite_url = self.link_url(client, LinkKind::Setup, &user.email, &secret);
+        let email_sent = self.mail_link(&user.email, LinkKind::Setup, &secret).await;
+        Ok(InviteLink {
+            invite_url,
             email_sent,
         })
     }

@@ -54,7 +54,8 @@ pub async fn users_are_created_found_counted_and_listed(db: Db) {
         CreateOutcome::EmailTaken
     );
     // A user with an invite link, in the same transaction.
-    let invited = user("ann@example.com", Role::Analyst);
+    let mut invited = user("ann@example.com", Role::Analyst);
+    invited.password_hash = None;
     let invite = link(
         invited.id,
         LinkKind::Setup,
@@ -156,6 +157,14 @@ pub async fn users_are_created_found_counted_and_listed(db: Db) {
         ..all.clone()
     };
     assert_eq!(list(inactive).await, (vec!["bob@example.com".into()], 1));
+    let invited_only = UserFilter {
+        has_password: Some(false),
+        ..all.clone()
+    };
+    assert_eq!(
+        list(invited_only).await,
+        (vec!["ann@example.com".into()], 1)
+    );
     let count_only = UserFilter { limit: 0, ..all };
     assert_eq!(list(count_only).await, (vec![], 3));
 }
@@ -796,6 +805,7 @@ pub async fn tokens_are_found_listed_revoked_and_touched(db: Db) {
         async move {
             let filter = TokenFilter {
                 user_id,
+                owner_contains: None,
                 status,
                 now: now(),
                 limit: 100,
@@ -824,8 +834,20 @@ pub async fn tokens_are_found_listed_revoked_and_touched(db: Db) {
     );
     assert_eq!(list(None, Some(TokenStatus::Revoked)).await.1, 1);
     assert_eq!(list(Some(ann.id), None).await.1, 2);
+    let by_owner = TokenFilter {
+        user_id: None,
+        owner_contains: Some("bob@".into()),
+        status: None,
+        now: now(),
+        limit: 100,
+        offset: 0,
+    };
+    let (tokens, total) = db.list_tokens(&by_owner).await.unwrap();
+    assert_eq!((tokens.len(), total), (1, 1));
+    assert_eq!(tokens[0].0.id, bobs.id);
     let page = TokenFilter {
         user_id: None,
+        owner_contains: None,
         status: None,
         now: now(),
         limit: 1,
@@ -907,6 +929,13 @@ pub async fn the_audit_log_filters_and_pages(db: Db) {
     })
     .await;
     assert_eq!(by_actor.len(), 1);
+    let by_actor_email = query(AuditFilter {
+        actor_contains: Some("ann@".into()),
+        limit: 100,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_actor_email.len(), 1);
     let by_resource = query(AuditFilter {
         resource: Some("thing:2".into()),
         limit: 100,

@@ -35,6 +35,12 @@ pub(crate) fn list(
     if let Some(actor) = filter.actor_id {
         conditions.add("actor_id = ?", vec![Box::new(actor.to_string())]);
     }
+    if let Some(needle) = &filter.actor_contains {
+        conditions.add(
+            "contains(lower(actor_email), ?)",
+            vec![Box::new(needle.clone())],
+        );
+    }
     if let Some(resource) = &filter.resource {
         conditions.add("resource = ?", vec![Box::new(resource.clone())]);
     }

@@ -56,6 +56,9 @@ pub(crate) fn list(conn: &Connection, filter: &TokenFilter) -> Result<TokenPage,
     if let Some(user_id) = filter.user_id {
         conditions.add("t.user_id = ?", vec![Box::new(user_id.to_string())]);
     }
+    if let Some(needle) = &filter.owner_contains {
+        conditions.add("contains(u.email, ?)", vec![Box::new(needle.clone())]);
+    }
     match filter.status {
         None => {}
         Some(TokenStatus::Revoked) => conditions.add("t.revoked_at IS NOT NULL", vec![]),
@@ -69,7 +72,10 @@ pub(crate) fn list(conn: &Connection, filter: &TokenFilter) -> Result<TokenPage,
         ),
     }
     let total: u64 = conn.query_row(
-        &format!("SELECT count(*) FROM tokens t {}", conditions.sql()),
+        &format!(
+            "SELECT count(*) FROM tokens t LEFT JOIN users u ON u.id = t.user_id {}",
+            conditions.sql()
+        ),
         params_from_iter(conditions.params()),
         |row| row.get(0),
     )?;

@@ -81,6 +81,11 @@ pub(crate) fn list(
     if let Some(active) = filter.active {
         conditions.add("active = ?", vec![Box::new(active)]);
     }
+    match filter.has_password {
+        Some(true) => conditions.add("password_hash IS NOT NULL", vec![]),
+        Some(false) => conditions.add("password_hash IS NULL", vec![]),
+        None => {}
+    }
     let total: u64 = conn
         .prepare_cached(&format!("SELECT count(*) FROM users {}", conditions.sql()))?
         .query_row(params_from_iter(conditions.params()), |row| row.get(0))?;

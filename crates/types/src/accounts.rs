@@ -98,6 +98,48 @@ pub struct ResetLink {
 
 crate::debug_redacting!(ResetLink { email_sent } secret { reset_url });
 
+/// `POST /api/users/{id}/invite`: a fresh setup link for an invited user.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteLink {
+    pub invite_url: String,
+    pub email_sent: bool,
+}
+
+crate::debug_redacting!(InviteLink { email_sent } secret { invite_url });
+
+/// The dashboard's figures for the caller (`/`), and for admins the system's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    #[serde(with = "rfc3339::option")]
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub live_sessions: u64,
+    pub active_tokens: u64,
+    /// The caller's active token that runs out first, if any expires.
+    pub next_expiring_token: Option<ExpiringToken>,
+    pub admin: Option<AdminSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringToken {
+    pub name: String,
+    #[serde(with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminSummary {
+    pub users: u64,
+    /// Invited users who have not chosen a password yet.
+    pub invited: u64,
+    pub active_tokens: u64,
+    /// Failed sign-ins in the last 24 hours (counted up to [`AdminSummary::FAILED_LOGINS_CAP`]).
+    pub failed_logins_24h: u64,
+}
+
+impl AdminSummary {
+    pub const FAILED_LOGINS_CAP: u64 = 10_000;
+}
+
 /// `POST /api/users/{id}/set-password`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPasswordRequest {
@@ -196,6 +238,9 @@ pub struct AuditParams {
     pub action_prefix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
+    /// Case-insensitive substring of the actor's email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -39,6 +39,8 @@ pub const TOKEN_TTL_RANGE: &str = "ttl_seconds must be between 1 and 315360000";
 pub const TOKEN_ROLE_TOO_HIGH: &str = "Token role cannot exceed your own role";
 pub const CLI_NOT_FOUND: &str = "CLI binary not found on this server";
 pub const BAD_SERVER_URL: &str = "Unexpected server URL format";
+pub const ALREADY_HAS_PASSWORD: &str = "User has already set a password";
+pub const INVITE_DEACTIVATED: &str = "Cannot invite a deactivated user";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
 pub const UNEXPECTED_HOST: &str = "Unexpected Host header";

@@ -17,6 +17,19 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::KmAdmin, Role::Admin];
 
+    /// What someone with this role may do, in a sentence for the places roles are picked.
+    pub fn description(self) -> &'static str {
+        match self {
+            Role::Viewer => "Reads the datasets shared with them and their own account.",
+            Role::Analyst => "Also queries datasets with SQL and syncs them to a laptop.",
+            Role::KmAdmin => {
+                "Knowledge manager: also curates the platform's shared knowledge; \
+                 cannot manage users, tokens or the audit log."
+            }
+            Role::Admin => "Everything, including users, everyone's tokens and the audit log.",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
             post(users::reset_password),
         )
         .route("/api/users/{id}/set-password", post(users::set_password))
+        .route("/api/users/{id}/invite", post(users::invite))
         .route(
             "/api/users/{id}/sessions",
             get(users::sessions).delete(users::revoke_sessions),

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use da_domain::error::detail;
 use da_domain::params::parse_id;
 use da_types::{
-    CreateUserRequest, CreatedUser, ResetLink, SessionInfo, SetPasswordRequest, UpdateUserRequest,
-    User, UserListParams,
+    CreateUserRequest, CreatedUser, InviteLink, ResetLink, SessionInfo, SetPasswordRequest,
+    UpdateUserRequest, User, UserListParams,
 };
 use uuid::Uuid;
 
@@ -122,6 +122,18 @@ pub async fn reset_password(
     let id = user_id(&id)?;
     Ok(Json(
         state.services.issue_reset_link(&admin, id, &client).await?,
+    ))
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    AdminCaller(admin): AdminCaller,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> Result<Json<InviteLink>, HttpError> {
+    let id = user_id(&id)?;
+    Ok(Json(
+        state.services.resend_invite(&admin, id, &client).await?,
     ))
 }
 

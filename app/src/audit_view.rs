@@ -1,0 +1,200 @@
+//! Audit rows in words, for people who do not read JSON: "Deactivated user ann@example.com",
+//! and the parameters as `key: value` text.
+
+use da_types::AuditRow;
+use serde_json::Value;
+
+fn text(params: &Value, key: &str) -> Option<String> {
+    match params.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The user an action was about: the email in its parameters, else the actor's.
+fn subject(row: &AuditRow) -> String {
+    text(&row.params, "email")
+        .or_else(|| row.actor_email.clone())
+        .unwrap_or_else(|| "someone".into())
+}
+
+fn quoted(params: &Value, key: &str) -> String {
+    text(params, key).map_or_else(String::new, |name| format!(" “{name}”"))
+}
+
+/// One sentence for what happened.
+pub fn describe(row: &AuditRow) -> String {
+    let p = &row.params;
+    match row.action.as_str() {
+        "auth.login" => match text(p, "method") {
+            Some(method) => format!("Signed in ({method})"),
+            None => "Signed in".into(),
+        },
+        "auth.login_failed" => {
+            let reason = match text(p, "reason").as_deref() {
+                Some("unknown_email") => "unknown email",
+                Some("wrong_password") => "wrong password",
+                Some("no_password") => "no password set yet",
+                Some("deactivated") => "account deactivated",
+                _ => "refused",
+            };
+            format!("Failed sign-in as {} ({reason})", subject(row))
+        }
+        "auth.logout" => "Signed out".into(),
+        "auth.bootstrap" => format!("Created the first admin, {}", subject(row)),
+        "user.create" => {
+            let role = text(p, "role").unwrap_or_default();
+            let invite = if p.get("invite") == Some(&Value::Bool(true)) {
+                ", with an invite link"
+            } else {
+                ""
+            };
+            format!("Created user {} as {role}{invite}", subject(row))
+        }
+        "user.update" => {
+            let mut changes = Vec::new();
+            if let Some(change) = p.get("changes") {
+                if let Some(name) = text(change, "name") {
+                    changes.push(format!("renamed to “{name}”"));
+                }
+                if let Some(role) = change.get("role") {
+                    changes.push(format!(
+                        "role {} → {}",
+                        text(role, "from").unwrap_or_default(),
+                        text(role, "to").unwrap_or_default()
+                    ));
+                }
+                match change.get("active") {
+                    Some(Value::Bool(false)) => changes.push("deactivated".into()),
+                    Some(Value::Bool(true)) => changes.push("activated".into()),
+                    _ => {}
+                }
+            }
+            let what = if changes.is_empty() {
+                "changed".to_owned()
+            } else {
+                changes.join(", ")
+            };
+            let what = capitalised(&what);
+            format!("{what}: user {}", subject(row))
+        }
+        "user.delete" => format!("Deleted user {}", subject(row)),
+        "user.reset_password" => match text(p, "issued_by").as_deref() {
+            Some("self") => format!("{} asked for a password reset link", subject(row)),
+            _ => format!("Made a password reset link for {}", subject(row)),
+        },
+        "user.invite" => format!("Made a new invite link for {}", subject(row)),
+        "user.set_password" => format!("Set the password of {}", subject(row)),
+        "user.password_changed" => match text(p, "via").as_deref() {
+            Some("reset_link") => format!("{} chose a new password from a reset link", subject(row)),
+            Some("setup_link") => format!("{} set up their account from an invite", subject(row)),
+            _ => format!("{} changed their password", subject(row)),
+        },
+        "session.revoke" => match text(p, "scope").as_deref() {
+            Some("all") => "Signed out all sessions of a user".into(),
+            Some("others") => "Signed out their other sessions".into(),
+            _ => format!("Signed out a session{}", quoted(p, "device_label")),
+        },
+        "token.create" => format!("Created token{}", quoted(p, "name")),
+        "token.revoke" => format!("Revoked token{}", quoted(p, "name")),
+        "token.admin_revoke" => format!("Revoked another user's token{}", quoted(p, "name")),
+        "token.first_use_new_ip" => format!(
+            "A token was used from a new address, {} (before: {})",
+            text(p, "ip").unwrap_or_else(|| "?".into()),
+            text(p, "previous_ip").unwrap_or_else(|| "?".into())
+        ),
+        other => other.to_owned(),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The parameters as `key: value` pairs (nested objects flattened as `a.b`).
+pub fn details(params: &Value) -> Vec<(String, String)> {
+    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let key = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&key, value, out);
+                }
+            }
+            Value::Null => out.push((prefix.to_owned(), "—".into())),
+            Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", params, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(action: &str, params: Value) -> AuditRow {
+        serde_json::from_value(json!({
+            "id": "00000000-0000-0000-0000-000000000000",
+            "at": "2026-11-22T17:04:05Z",
+            "actor_id": null,
+            "actor_email": "admin@example.com",
+            "action": action,
+            "resource": "user:x",
+            "params": params,
+            "ip": null,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn rows_read_as_sentences() {
+        assert_eq!(
+            describe(&row(
+                "user.update",
+                json!({"email": "ann@example.com", "changes": {"active": false}})
+            )),
+            "Deactivated: user ann@example.com"
+        );
+        assert_eq!(
+            describe(&row(
+                "user.update",
+                json!({"email": "ann@example.com", "changes": {"role": {"from": "viewer", "to": "analyst"}}})
+            )),
+            "Role viewer → analyst: user ann@example.com"
+        );
+        assert_eq!(
+            describe(&row("user.create", json!({"email": "b@x.io", "role": "viewer", "invite": true}))),
+            "Created user b@x.io as viewer, with an invite link"
+        );
+        assert_eq!(
+            describe(&row("auth.login_failed", json!({"email": "c@x.io", "reason": "wrong_password"}))),
+            "Failed sign-in as c@x.io (wrong password)"
+        );
+        assert_eq!(describe(&row("something.new", json!({}))), "something.new");
+    }
+
+    #[test]
+    fn details_are_flat_key_value_pairs() {
+        assert_eq!(
+            details(&json!({"email": "a@b.c", "changes": {"role": {"from": "viewer", "to": "admin"}}})),
+            [
+                ("changes.role.from".to_owned(), "viewer".to_owned()),
+                ("changes.role.to".to_owned(), "admin".to_owned()),
+                ("email".to_owned(), "a@b.c".to_owned()),
+            ]
+        );
+    }
+}

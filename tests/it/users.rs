@@ -626,3 +626,90 @@ async fn names_and_emails_with_markup_come_back_verbatim_in_json() {
         .unwrap();
     assert_eq!(created.user.name, "<script>alert(\"1\")</script> O'Brien");
 }
+
+#[tokio::test]
+async fn an_invited_user_can_be_sent_a_new_link_and_the_old_one_stops_working() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let created = admin
+        .create_user(&CreateUserRequest {
+            email: "invitee@example.com".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let old = created.invite_url.unwrap();
+    let fresh = admin.resend_invite(created.user.id).await.unwrap();
+    assert!(!fresh.email_sent);
+    assert_ne!(fresh.invite_url, old);
+    let (email, old_token) = crate::passwords::link_parts(&old);
+    let setup = |token: String| da_types::SetupRequest {
+        email: email.clone(),
+        token,
+        password: "invitee-password-1".into(),
+        name: None,
+    };
+    assert_eq!(
+        refused(server.client().complete_setup(&setup(old_token)).await),
+        (400, "Invalid or expired setup link".into())
+    );
+    let (_, token) = crate::passwords::link_parts(&fresh.invite_url);
+    server.client().complete_setup(&setup(token)).await.unwrap();
+    // Once they have a password there is nothing to invite them to.
+    assert_eq!(
+        refused(admin.resend_invite(created.user.id).await),
+        (409, "User has already set a password".into())
+    );
+    let rows = admin
+        .audit(&da_types::AuditParams {
+            action_prefix: Some("user.invite".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 1);
+}
+
+#[tokio::test]
+async fn tokens_and_audit_rows_filter_by_part_of_an_email() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    server
+        .create_user("someone.else@example.com", "analyst", "password-123")
+        .await;
+    let other = server.signed_in("someone.else@example.com", "password-123").await;
+    other
+        .create_token(&da_types::CreateTokenRequest {
+            name: "theirs".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    admin
+        .create_token(&da_types::CreateTokenRequest {
+            name: "mine".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let by_owner = |owner: &str| da_types::TokenListParams {
+        owner: Some(owner.into()),
+        ..Default::default()
+    };
+    let (tokens, total) = admin.all_tokens(&by_owner("ELSE@")).await.unwrap();
+    assert_eq!((tokens.len(), total), (1, 1));
+    assert_eq!(tokens[0].item.name, "theirs");
+    assert_eq!(admin.all_tokens(&by_owner("nobody")).await.unwrap().1, 0);
+    let rows = admin
+        .audit(&da_types::AuditParams {
+            actor: Some("someone.".into()),
+            action_prefix: Some("token.create".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor_email.as_deref(), Some("someone.else@example.com"));
+}

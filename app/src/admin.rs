@@ -6,7 +6,7 @@ use crate::api::{
 };
 use crate::audit_view::{describe, details};
 use crate::layout::{
-    CopyField, Feedback, FeedbackBar, LocalTime, Page, RoleHelp, count, debounced, use_me, when,
+    CopyField, Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, debounced, use_me, when,
 };
 use da_types::{AuditRow, Role, Secret, User};
 use leptos::ev::SubmitEvent;
@@ -26,6 +26,20 @@ fn clear_inputs(nodes: &[NodeRef<leptos::html::Input>]) {
             el.set_checked(false);
         }
     }
+}
+
+fn invite_lifetime() -> String {
+    format!(
+        "Send it to them; it works for {} days",
+        da_types::audit::links::INVITE_DAYS
+    )
+}
+
+fn reset_lifetime() -> String {
+    format!(
+        "It works for {} hours.",
+        da_types::audit::links::RESET_HOURS
+    )
 }
 
 /// A link an admin hands over (invite, reset), shown until the next action.
@@ -73,11 +87,24 @@ fn UsersScreen() -> impl IntoView {
     };
     let (query, set_query) = signal(String::new());
     let (offset, set_offset) = signal(0u64);
+    // Each answer carries the offset it was fetched for, so the pager describes what is shown.
     let users = Resource::new(
         move || (query.get(), offset.get(), screen.version.get()),
-        |(q, offset, _)| list_users(Some(q).filter(|q| !q.is_empty()), PAGE_SIZE, offset),
+        |(q, offset, _)| async move {
+            let listing = list_users(Some(q).filter(|q| !q.is_empty()), PAGE_SIZE, offset).await;
+            (offset, listing)
+        },
     );
     let page = u64::from(PAGE_SIZE);
+    // Deleting the last user of the last page leaves it empty: step back to the one before.
+    Effect::new(move |_| {
+        if let Some((at, Ok(listing))) = users.get()
+            && listing.users.is_empty()
+            && at > 0
+        {
+            set_offset.set(at.saturating_sub(page));
+        }
+    });
     let search = debounced(move |q: String| {
         set_offset.set(0);
         set_query.set(q.trim().to_owned());
@@ -98,19 +125,15 @@ fn UsersScreen() -> impl IntoView {
                 data-test="user-search" on:input=search />
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || users.get().map(|result| match result {
+            {move || users.get().map(|(at, result)| match result {
                 Ok(listing) if listing.users.is_empty() => view! {
                     <p class="muted" data-test="no-users">"No users match."</p>
                 }.into_any(),
                 Ok(listing) => {
-                    let total = listing.total;
-                    let shown = listing.users.len() as u64;
-                    let first = offset.get_untracked() + 1;
+                    let (total, shown) = (listing.total, listing.users.len() as u64);
                     let rows = listing.users.into_iter().map(|user| view! {
                         <UserRow user=user screen=screen />
                     }).collect_view();
-                    let has_previous = move || offset.get() > 0;
-                    let has_next = move || offset.get() + page < total;
                     view! {
                         <div class="table-wrap">
                             <table class="grid" data-test="users-table">
@@ -121,25 +144,7 @@ fn UsersScreen() -> impl IntoView {
                                 <tbody>{rows}</tbody>
                             </table>
                         </div>
-                        <div class="pager">
-                            <span class="muted" data-test="user-count">
-                                {if shown < total {
-                                    format!("{first}–{} of {}", first + shown - 1, count(total, "user", "users"))
-                                } else {
-                                    count(total, "user", "users")
-                                }}
-                            </span>
-                            <button type="button" class="secondary" data-test="page-previous"
-                                disabled=move || !has_previous()
-                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(page))>
-                                "Previous"
-                            </button>
-                            <button type="button" class="secondary" data-test="page-next"
-                                disabled=move || !has_next()
-                                on:click=move |_| set_offset.update(|o| *o += page)>
-                                "Next"
-                            </button>
-                        </div>
+                        <Pager offset=at shown=shown total=total one="user" many="users" test="user-count" set_offset=set_offset />
                     }.into_any()
                 }
                 Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),
@@ -180,9 +185,9 @@ fn CreateUserForm(screen: Screen) -> impl IntoView {
             match created.invite_url {
                 Some(link) => {
                     let sent = if created.invite_email_sent == Some(true) {
-                        "It was also mailed to them."
+                        "It was also mailed to them.".to_owned()
                     } else {
-                        "Send it to them; it works for 7 days."
+                        format!("{}.", invite_lifetime())
                     };
                     screen.hand_over.set(Some(HandOver {
                         label: format!("Created {who}. Invite link ({sent})"),
@@ -274,9 +279,10 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
     });
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(())) => {
-            screen
-                .feedback
-                .ok(format!("Deleted {}; their sessions and tokens ended.", email.get_value()));
+            screen.feedback.ok(format!(
+                "Deleted {}; their sessions and tokens ended.",
+                email.get_value()
+            ));
             screen.reload();
         }
         Some(Err(err)) => set_row_error.set(Some(err.detail)),
@@ -297,9 +303,9 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
     Effect::new(move |_| match reset.value().get() {
         Some(Ok(link)) => {
             let sent = if link.email_sent {
-                "It was also mailed to them."
+                "It was also mailed to them.".to_owned()
             } else {
-                "It works for 24 hours."
+                reset_lifetime()
             };
             screen.hand_over.set(Some(HandOver {
                 label: format!("Reset link for {} ({sent})", email.get_value()),
@@ -312,9 +318,9 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
     Effect::new(move |_| match invite.value().get() {
         Some(Ok(link)) => {
             let sent = if link.email_sent {
-                "It was also mailed to them."
+                "It was also mailed to them.".to_owned()
             } else {
-                "It works for 7 days; the old one no longer does."
+                format!("{}; the old one no longer does.", invite_lifetime())
             };
             screen.hand_over.set(Some(HandOver {
                 label: format!("New invite link for {} ({sent})", email.get_value()),
@@ -334,7 +340,7 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
         id.clone(),
     );
     let active = user.active;
-    let invited = active && !user.has_password;
+    let invited = user.invited;
     let status = if !active {
         ("badge off", "inactive")
     } else if invited {
@@ -478,29 +484,41 @@ fn AuditScreen() -> impl IntoView {
     let next = RwSignal::new(None::<String>);
     let (error, set_error) = signal(None::<String>);
     Effect::new(move |_| {
+        // New filters: nothing of the old results may be continued.
+        prefix.track();
+        actor.track();
+        more.set(Vec::new());
+        next.set(None);
+    });
+    Effect::new(move |_| {
         if let Some(Ok(page)) = first_page.get() {
             more.set(Vec::new());
             next.set(page.next_cursor);
         }
     });
+    // A page fetched with "Load more" remembers the filters it was for: one that arrives after
+    // they changed is dropped instead of being appended to the new results.
     let load_more = Action::new(move |cursor: &String| {
         let cursor = cursor.clone();
-        let (prefix, actor) = (prefix.get_untracked(), actor.get_untracked());
+        let filters = (prefix.get_untracked(), actor.get_untracked());
+        let (prefix, actor) = filters.clone();
         async move {
-            audit_log(
+            let page = audit_log(
                 Some(prefix).filter(|p| !p.is_empty()),
                 Some(actor).filter(|a| !a.is_empty()),
                 Some(cursor),
             )
-            .await
+            .await;
+            (filters, page)
         }
     });
     Effect::new(move |_| match load_more.value().get() {
-        Some(Ok(page)) => {
+        Some((filters, _)) if filters != (prefix.get_untracked(), actor.get_untracked()) => {}
+        Some((_, Ok(page))) => {
             more.update(|rows| rows.extend(page.rows));
             next.set(page.next_cursor);
         }
-        Some(Err(err)) => set_error.set(Some(err.detail)),
+        Some((_, Err(err))) => set_error.set(Some(err.detail)),
         None => {}
     });
     let filter_action = debounced(move |value: String| set_prefix.set(value.trim().to_owned()));

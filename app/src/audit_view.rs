@@ -2,6 +2,7 @@
 //! and the parameters as `key: value` text.
 
 use da_types::AuditRow;
+use da_types::audit::{action, failure, issued_by, scope, via};
 use serde_json::Value;
 
 fn text(params: &Value, key: &str) -> Option<String> {
@@ -27,23 +28,20 @@ fn quoted(params: &Value, key: &str) -> String {
 pub fn describe(row: &AuditRow) -> String {
     let p = &row.params;
     match row.action.as_str() {
-        "auth.login" => match text(p, "method") {
-            Some(method) => format!("Signed in ({method})"),
-            None => "Signed in".into(),
-        },
-        "auth.login_failed" => {
+        action::AUTH_LOGIN => "Signed in".into(),
+        action::AUTH_LOGIN_FAILED => {
             let reason = match text(p, "reason").as_deref() {
-                Some("unknown_email") => "unknown email",
-                Some("wrong_password") => "wrong password",
-                Some("no_password") => "no password set yet",
-                Some("deactivated") => "account deactivated",
+                Some(failure::UNKNOWN_EMAIL) => "unknown email",
+                Some(failure::WRONG_PASSWORD) => "wrong password",
+                Some(failure::NO_PASSWORD) => "no password set yet",
+                Some(failure::DEACTIVATED) => "account deactivated",
                 _ => "refused",
             };
             format!("Failed sign-in as {} ({reason})", subject(row))
         }
-        "auth.logout" => "Signed out".into(),
-        "auth.bootstrap" => format!("Created the first admin, {}", subject(row)),
-        "user.create" => {
+        action::AUTH_LOGOUT => "Signed out".into(),
+        action::AUTH_BOOTSTRAP => format!("Created the first admin, {}", subject(row)),
+        action::USER_CREATE => {
             let role = text(p, "role").unwrap_or_default();
             let invite = if p.get("invite") == Some(&Value::Bool(true)) {
                 ", with an invite link"
@@ -52,7 +50,7 @@ pub fn describe(row: &AuditRow) -> String {
             };
             format!("Created user {} as {role}{invite}", subject(row))
         }
-        "user.update" => {
+        action::USER_UPDATE => {
             let mut changes = Vec::new();
             if let Some(change) = p.get("changes") {
                 if let Some(name) = text(change, "name") {
@@ -79,27 +77,31 @@ pub fn describe(row: &AuditRow) -> String {
             let what = capitalised(&what);
             format!("{what}: user {}", subject(row))
         }
-        "user.delete" => format!("Deleted user {}", subject(row)),
-        "user.reset_password" => match text(p, "issued_by").as_deref() {
-            Some("self") => format!("{} asked for a password reset link", subject(row)),
+        action::USER_DELETE => format!("Deleted user {}", subject(row)),
+        action::USER_RESET_PASSWORD => match text(p, "issued_by").as_deref() {
+            Some(issued_by::SELF) => format!("{} asked for a password reset link", subject(row)),
             _ => format!("Made a password reset link for {}", subject(row)),
         },
-        "user.invite" => format!("Made a new invite link for {}", subject(row)),
-        "user.set_password" => format!("Set the password of {}", subject(row)),
-        "user.password_changed" => match text(p, "via").as_deref() {
-            Some("reset_link") => format!("{} chose a new password from a reset link", subject(row)),
-            Some("setup_link") => format!("{} set up their account from an invite", subject(row)),
+        action::USER_INVITE => format!("Made a new invite link for {}", subject(row)),
+        action::USER_SET_PASSWORD => format!("Set the password of {}", subject(row)),
+        action::USER_PASSWORD_CHANGED => match text(p, "via").as_deref() {
+            Some(via::RESET_LINK) => {
+                format!("{} chose a new password from a reset link", subject(row))
+            }
+            Some(via::SETUP_LINK) => {
+                format!("{} set up their account from an invite", subject(row))
+            }
             _ => format!("{} changed their password", subject(row)),
         },
-        "session.revoke" => match text(p, "scope").as_deref() {
-            Some("all") => "Signed out all sessions of a user".into(),
-            Some("others") => "Signed out their other sessions".into(),
+        action::SESSION_REVOKE => match text(p, "scope").as_deref() {
+            Some(scope::ALL) => "Signed out all sessions of a user".into(),
+            Some(scope::OTHERS) => "Signed out their other sessions".into(),
             _ => format!("Signed out a session{}", quoted(p, "device_label")),
         },
-        "token.create" => format!("Created token{}", quoted(p, "name")),
-        "token.revoke" => format!("Revoked token{}", quoted(p, "name")),
-        "token.admin_revoke" => format!("Revoked another user's token{}", quoted(p, "name")),
-        "token.first_use_new_ip" => format!(
+        action::TOKEN_CREATE => format!("Created token{}", quoted(p, "name")),
+        action::TOKEN_REVOKE => format!("Revoked token{}", quoted(p, "name")),
+        action::TOKEN_ADMIN_REVOKE => format!("Revoked another user's token{}", quoted(p, "name")),
+        action::TOKEN_FIRST_USE_NEW_IP => format!(
             "A token was used from a new address, {} (before: {})",
             text(p, "ip").unwrap_or_else(|| "?".into()),
             text(p, "previous_ip").unwrap_or_else(|| "?".into())
@@ -176,20 +178,35 @@ mod tests {
             "Role viewer → analyst: user ann@example.com"
         );
         assert_eq!(
-            describe(&row("user.create", json!({"email": "b@x.io", "role": "viewer", "invite": true}))),
+            describe(&row(
+                "user.create",
+                json!({"email": "b@x.io", "role": "viewer", "invite": true})
+            )),
             "Created user b@x.io as viewer, with an invite link"
         );
         assert_eq!(
-            describe(&row("auth.login_failed", json!({"email": "c@x.io", "reason": "wrong_password"}))),
+            describe(&row(
+                "auth.login_failed",
+                json!({"email": "c@x.io", "reason": "wrong_password"})
+            )),
             "Failed sign-in as c@x.io (wrong password)"
         );
         assert_eq!(describe(&row("something.new", json!({}))), "something.new");
+        for known in action::ALL {
+            assert_ne!(
+                describe(&row(known, json!({}))),
+                *known,
+                "{known} has no words"
+            );
+        }
     }
 
     #[test]
     fn details_are_flat_key_value_pairs() {
         assert_eq!(
-            details(&json!({"email": "a@b.c", "changes": {"role": {"from": "viewer", "to": "admin"}}})),
+            details(
+                &json!({"email": "a@b.c", "changes": {"role": {"from": "viewer", "to": "admin"}}})
+            ),
             [
                 ("changes.role.from".to_owned(), "viewer".to_owned()),
                 ("changes.role.to".to_owned(), "admin".to_owned()),

@@ -39,7 +39,7 @@ impl From<WireError> for UiError {
     fn from(wire: WireError) -> UiError {
         #[cfg(feature = "hydrate")]
         if wire.signed_out {
-            crate::layout::to_login_from_here();
+            crate::navigation::to_login_from_here();
         }
         UiError {
             detail: wire.detail,

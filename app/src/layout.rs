@@ -10,28 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
-/// A full page load, so the next page is rendered on the server with the current cookie.
-pub fn go_to(path: &str) {
-    if let Err(err) = window().location().assign(path) {
-        leptos::logging::error!("navigation to {path} failed: {err:?}");
-    }
-}
-
-/// The sign-in page, coming back here afterwards (`/login?next=<this page>`). Used when the
-/// session turned out to be revoked or expired.
-#[cfg(feature = "hydrate")]
-pub fn to_login_from_here() {
-    let location = window().location();
-    let path = location.pathname().unwrap_or_default();
-    if path == "/login" {
-        return;
-    }
-    let here = format!("{path}{}", location.search().unwrap_or_default());
-    let next = percent_encoding::utf8_percent_encode(&here, percent_encoding::NON_ALPHANUMERIC);
-    if let Err(err) = location.replace(&format!("/login?next={next}")) {
-        leptos::logging::error!("cannot go to the sign-in page: {err:?}");
-    }
-}
+pub use crate::navigation::go_to;
 
 /// `2026-11-22 17:04 UTC`, or a dash.
 pub fn when(at: Option<DateTime<Utc>>) -> String {
@@ -60,7 +39,7 @@ pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(el) = node.get() {
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-                at.timestamp_millis() as f64,
+                at.timestamp_millis() as f64
             ));
             let options = js_sys::Object::new();
             for (key, value) in [
@@ -270,6 +249,58 @@ pub fn Forbidden() -> impl IntoView {
     }
 }
 
+/// Puts `text` on the clipboard, where the browser offers one (secure contexts only); says
+/// what happened, for the button's label.
+fn copy_to_clipboard(text: &str) -> bool {
+    if window().is_secure_context() {
+        let _ = window().navigator().clipboard().write_text(text);
+        true
+    } else {
+        false
+    }
+}
+
+/// "Previous" / "Next" under a paged table, with "51–61 of 61 users". `offset` is the offset
+/// the rows shown were fetched with (not the one asked for since), so text and buttons always
+/// describe the rows on screen.
+#[component]
+pub fn Pager(
+    offset: u64,
+    shown: u64,
+    total: u64,
+    one: &'static str,
+    many: &'static str,
+    test: &'static str,
+    set_offset: WriteSignal<u64>,
+) -> impl IntoView {
+    let page = u64::from(da_types::paging::UI_PAGE);
+    let label = if shown < total {
+        format!(
+            "{}–{} of {}",
+            offset + 1,
+            offset + shown,
+            count(total, one, many)
+        )
+    } else {
+        count(total, one, many)
+    };
+    let has_previous = offset > 0;
+    let has_next = offset + page < total;
+    view! {
+        <div class="pager">
+            <span class="muted" data-test=test>{label}</span>
+            <button type="button" class="secondary" data-test="page-previous" disabled=!has_previous
+                on:click=move |_| set_offset.set(offset.saturating_sub(page))>
+                "Previous"
+            </button>
+            <button type="button" class="secondary" data-test="page-next" disabled=!has_next
+                on:click=move |_| set_offset.set(offset + page)>
+                "Next"
+            </button>
+        </div>
+    }
+}
+
 /// A read-only field with a button that copies its value. The clipboard API exists only in
 /// secure contexts (https or localhost); elsewhere the text is selected for Ctrl+C instead.
 /// With `focus`, the field takes the keyboard focus when it appears (a secret just revealed).
@@ -283,8 +314,7 @@ pub fn CopyField(
     let field = NodeRef::<leptos::html::Input>::new();
     let text = value.clone();
     let copy = move |_| {
-        if window().is_secure_context() {
-            let _ = window().navigator().clipboard().write_text(&text);
+        if copy_to_clipboard(&text) {
             set_label.set("Copied");
         } else if let Some(input) = field.get() {
             input.select();
@@ -323,12 +353,11 @@ pub fn CopyBlock(#[prop(into)] value: String, #[prop(into)] test: String) -> imp
     let (label, set_label) = signal("Copy");
     let text = value.clone();
     let copy = move |_| {
-        if window().is_secure_context() {
-            let _ = window().navigator().clipboard().write_text(&text);
-            set_label.set("Copied");
+        set_label.set(if copy_to_clipboard(&text) {
+            "Copied"
         } else {
-            set_label.set("Select the text and press Ctrl+C");
-        }
+            "Select the text and press Ctrl+C"
+        });
     };
     view! {
         <div class="copy-block">

@@ -14,6 +14,7 @@ pub mod audit_view;
 pub mod error;
 pub mod install;
 pub mod layout;
+pub mod navigation;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -35,7 +35,9 @@ pub fn caller() -> Result<Principal, UiError> {
         _ => da_types::detail::AuthFailure::MissingCredential,
     };
     let mut error = fail(da_domain::Error::Unauthenticated(why));
-    error.signed_out = true;
+    // Only a server-function call sends the browser to sign in; a page render never reaches
+    // here without a credential (the middleware redirects it), and public pages must not.
+    error.signed_out = request_parts().is_some_and(|parts| parts.uri.path().starts_with("/rpc/"));
     Err(error)
 }
 

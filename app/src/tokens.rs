@@ -1,10 +1,10 @@
 //! `/tokens` (your personal access tokens) and `/admin/tokens` (every token).
 
 use crate::api::{
-    AdminRevokeToken, CreateToken, RevokeToken, all_tokens, my_tokens, token_max_days,
+    AdminRevokeToken, CreateToken, RevokeToken, all_tokens, install_info, my_tokens, token_max_days,
 };
 use crate::layout::{
-    CopyBlock, CopyField, Feedback, FeedbackBar, Page, RoleHelp, count, debounced, use_me, when,
+    CopyBlock, CopyField, Feedback, FeedbackBar, Page, Pager, RoleHelp, debounced, use_me, when,
 };
 use da_types::{Role, TokenItem, TokenStatus};
 use leptos::ev::SubmitEvent;
@@ -87,11 +87,15 @@ fn MyTokens() -> impl IntoView {
     });
     let revoking = StoredValue::new(String::new());
     Effect::new(move |_| match revoke.value().get() {
-        Some(Ok(())) => feedback.ok(format!("Revoked “{}”: it stops working now.", revoking.get_value())),
+        Some(Ok(())) => feedback.ok(format!(
+            "Revoked “{}”: it stops working now.",
+            revoking.get_value()
+        )),
         Some(Err(err)) => feedback.error(err.detail),
         None => {}
     });
-    let server = Memo::new(|_| window_origin());
+    // The same URL the install script bakes in (DA_PUBLIC_URL, else this page's origin).
+    let server = Resource::new(|| (), |_| install_info());
 
     view! {
         <h1>"Personal access tokens"</h1>
@@ -107,11 +111,10 @@ fn MyTokens() -> impl IntoView {
         </Suspense>
         {move || create.value().get().map(|result| match result {
             Ok(created) => {
-                let export = format!(
-                    "export DA_SERVER={}\nexport DA_TOKEN={}",
-                    server.get(),
-                    created.token
-                );
+                let export = match server.get().and_then(Result::ok).and_then(|i| i.server_url) {
+                    Some(url) => format!("export DA_SERVER={url}\nexport DA_TOKEN={}", created.token),
+                    None => format!("export DA_TOKEN={}", created.token),
+                };
                 view! {
                     <section class="card notice" data-test="new-token">
                         <p><strong>{format!("Token “{}” created.", created.item.name)}</strong>
@@ -171,18 +174,6 @@ fn MyTokens() -> impl IntoView {
     }
 }
 
-/// This server's origin as the browser sees it (for the `export DA_SERVER=…` line).
-fn window_origin() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        window().location().origin().unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        String::new()
-    }
-}
-
 #[component]
 fn CreateTokenForm(
     create: ServerAction<CreateToken>,
@@ -221,12 +212,21 @@ fn CreateTokenForm(
             role: role.get().map(|el| el.value()),
         });
     };
-    // After a success the form is fresh: the next token needs a name of its own.
+    let expiry_select = NodeRef::<leptos::html::Select>::new();
+    // After a success the form is fresh: the next token needs a name of its own, and starts
+    // from the default lifetime and role.
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             if let Some(el) = name.get() {
                 el.set_value("");
             }
+            if let Some(el) = role.get() {
+                el.set_value("");
+            }
+            if let Some(el) = expiry_select.get() {
+                el.set_value("90");
+            }
+            set_expiry.set("90".to_owned());
             set_typed.set(String::new());
         }
     });
@@ -238,7 +238,7 @@ fn CreateTokenForm(
                 <label>"Name"<input type="text" required maxlength="100" placeholder="e.g. nightly CI" node_ref=name
                     data-test="token-name" on:input=move |ev| set_typed.set(event_target_value(&ev)) /></label>
                 <label>"Expires after"
-                    <select data-test="token-expiry" on:change=move |ev| set_expiry.set(event_target_value(&ev))>
+                    <select data-test="token-expiry" node_ref=expiry_select on:change=move |ev| set_expiry.set(event_target_value(&ev))>
                         {PRESETS.into_iter().filter(|(days, _)| allowed(days.parse().unwrap_or(0))).map(|(days, label)| view! {
                             <option value=days selected=days == "90">{label}</option>
                         }).collect_view()}
@@ -298,7 +298,9 @@ fn AllTokens() -> impl IntoView {
                 revoke.version().get(),
             )
         },
-        |(owner, status, offset, _)| all_tokens(Some(owner), Some(status), offset),
+        |(owner, status, offset, _)| async move {
+            (offset, all_tokens(Some(owner), Some(status), offset).await)
+        },
     );
     let revoking = StoredValue::new(String::new());
     Effect::new(move |_| match revoke.value().get() {
@@ -307,6 +309,15 @@ fn AllTokens() -> impl IntoView {
         None => {}
     });
     let page = u64::from(da_types::paging::UI_PAGE);
+    // The last page can empty out under the reader (tokens of a deleted user): step back then.
+    Effect::new(move |_| {
+        if let Some((at, Ok(listing))) = tokens.get()
+            && listing.tokens.is_empty()
+            && at > 0
+        {
+            set_offset.set(at.saturating_sub(page));
+        }
+    });
     let search = debounced(move |value: String| {
         set_offset.set(0);
         set_owner.set(value.trim().to_owned());
@@ -326,16 +337,12 @@ fn AllTokens() -> impl IntoView {
         </div>
         <FeedbackBar feedback=feedback />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || tokens.get().map(|result| match result {
+            {move || tokens.get().map(|(at, result)| match result {
                 Ok(listing) if listing.tokens.is_empty() => view! {
                     <p class="muted" data-test="no-tokens">"No tokens match."</p>
                 }.into_any(),
                 Ok(listing) => {
-                    let total = listing.total;
-                    let shown = listing.tokens.len() as u64;
-                    let first = offset.get_untracked() + 1;
-                    let has_previous = move || offset.get() > 0;
-                    let has_next = move || offset.get() + page < total;
+                    let (total, shown) = (listing.total, listing.tokens.len() as u64);
                     view! {
                         <div class="table-wrap">
                             <table class="grid" data-test="all-tokens-table">
@@ -375,21 +382,7 @@ fn AllTokens() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
-                        <div class="pager">
-                            <span class="muted" data-test="token-count">
-                                {if shown < total {
-                                    format!("{first}–{} of {}", first + shown - 1, count(total, "token", "tokens"))
-                                } else {
-                                    count(total, "token", "tokens")
-                                }}
-                            </span>
-                            <button type="button" class="secondary" data-test="page-previous"
-                                disabled=move || !has_previous()
-                                on:click=move |_| set_offset.update(|o| *o = o.saturating_sub(page))>"Previous"</button>
-                            <button type="button" class="secondary" data-test="page-next"
-                                disabled=move || !has_next()
-                                on:click=move |_| set_offset.update(|o| *o += page)>"Next"</button>
-                        </div>
+                        <Pager offset=at shown=shown total=total one="token" many="tokens" test="token-count" set_offset=set_offset />
                     }.into_any()
                 }
                 Err(err) => view! { <p class="alert" role="alert">{err.detail}</p> }.into_any(),

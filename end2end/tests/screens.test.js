@@ -60,22 +60,27 @@ test('users and tokens page through more than one page', async () => {
 
 test('a session revoked mid-page takes the browser to the sign-in page and back', async () => {
   const context = await env.browser.newContext();
-  const { page } = await signInAs(base(), context);
-  await openUsers(page);
+  const { page, problems } = await signInAs(base(), context);
+  await page.goto(`${base()}/admin/audit?action=user.`);
+  await page.waitForSelector('body[data-hydrated]');
   // Another device (a PAT, which outlives sessions) signs every session of the admin out.
   const session = await apiLogin(base());
   const pat = (await (await api(base(), session, 'POST', '/auth/tokens', { name: 'revoker' })).json()).token;
   const me = await (await api(base(), pat, 'GET', '/api/me')).json();
   assert.equal((await api(base(), pat, 'DELETE', `/api/users/${me.id}/sessions`)).status, 204);
 
-  // The next action's server function is refused with 401: the page goes to sign in.
-  await page.fill('[data-test=user-search]', 'paged1');
-  await page.waitForURL(`${base()}/login?next=%2Fadmin%2Fusers`);
+  // The next action's server function is refused with 401: the page goes to sign in, and
+  // will come back to the same page, query included.
+  await page.fill('[data-test=audit-actor]', 'admin');
+  await page.waitForURL(`${base()}/login?next=%2Fadmin%2Faudit%3Faction%3Duser.`);
   await page.waitForSelector('body[data-hydrated]');
   await page.fill('#email', ADMIN_EMAIL);
   await page.fill('#password', 'admin-password-1');
   await page.click('button[type=submit]');
-  await page.waitForURL(`${base()}/admin/users`);
+  await page.waitForURL(`${base()}/admin/audit?action=user.`);
+  await page.waitForSelector('[data-test=audit-row]');
+  // The refused call is the one thing the console may mention.
+  assert.ok(problems.every((p) => p.includes('401')), problems.join('\n'));
   await context.close();
 });
 
@@ -163,8 +168,9 @@ test('every action says what it did, and a weak password keeps its form open', a
 });
 
 test('the audit log reads as sentences and filters by part of an email as you type', async () => {
-  const context = await env.browser.newContext();
-  const { page } = await signInAs(base(), context);
+  // Far from UTC, so local times differ from the UTC text the server rendered.
+  const context = await env.browser.newContext({ timezoneId: 'Asia/Tokyo' });
+  const { page, problems } = await signInAs(base(), context);
   await page.goto(`${base()}/admin/audit?action=user.create`);
   await page.waitForSelector('body[data-hydrated]');
   await page.waitForSelector('[data-test=audit-row]');
@@ -172,10 +178,19 @@ test('the audit log reads as sentences and filters by part of an email as you ty
   assert.match(first, /^Created user \S+@example\.com as \w+/);
   const title = await page.getAttribute('[data-test=audit-row] time', 'title');
   assert.match(title, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  // Shown in the reader's time zone, to the second.
+  await page.waitForFunction(() => {
+    const time = document.querySelector('[data-test=audit-row] time');
+    return time && time.textContent !== time.title;
+  });
+  const shown = await page.textContent('[data-test=audit-row] time');
+  const utc = new Date(title.replace(' UTC', 'Z').replace(' ', 'T'));
+  assert.ok(shown.includes(String(utc.getUTCSeconds()).padStart(2, '0')), `${shown} vs ${title}`);
   await page.fill('[data-test=audit-actor]', 'no-such-actor');
   await page.waitForSelector('[data-test=no-audit-rows]');
   await page.fill('[data-test=audit-actor]', 'admin@');
   await page.waitForSelector('[data-test=audit-row]');
+  assert.deepEqual(problems, []);
   await context.close();
 });
 
@@ -189,6 +204,23 @@ test('the dashboard shows what is useful and the navigation marks the page', asy
   assert.match(await page.textContent('[data-test=dash-tokens]'), /^\d+ active tokens?$/);
   assert.equal(await page.getAttribute('[data-test=dash-install]', 'href'), '/install');
   assert.equal(await page.getAttribute('[data-test=nav-install]', 'href'), '/install');
+  // After an in-app navigation the mark moves.
+  await page.click('[data-test=nav-tokens]');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-test=nav-tokens]')?.getAttribute('aria-current') === 'page');
+  assert.equal(await page.getAttribute('[data-test=nav-dashboard]', 'aria-current'), null);
+
+  // Someone who is not an admin sees their own figures only.
+  const token = await apiLogin(base());
+  await api(base(), token, 'POST', '/api/users', { email: 'dash-viewer@example.com', role: 'viewer', password: 'viewer-password-1' });
+  const viewerContext = await env.browser.newContext();
+  const { page: viewer, problems } = await signInAs(base(), viewerContext, 'dash-viewer@example.com', 'viewer-password-1');
+  await viewer.waitForSelector('[data-test=dash-tokens]');
+  assert.equal(await viewer.textContent('[data-test=dash-tokens]'), '0 active tokens');
+  assert.equal(await viewer.locator('[data-test=dash-admin]').count(), 0);
+  assert.equal(await viewer.locator('[data-test=nav-admin-users]').count(), 0);
+  assert.deepEqual(problems, []);
+  await viewerContext.close();
   await context.close();
 });
 
@@ -226,8 +258,20 @@ test('the bundle has a content-hashed address with long-lived caching; pages are
   const context = await env.browser.newContext();
   const { page } = await openPage(context);
   const response = await page.goto(`${base()}/login`);
-  assert.equal(response.headers()['cache-control'], 'no-cache');
+  assert.equal(response.headers()['cache-control'], 'private, no-cache');
   assert.equal(response.headers()['content-encoding'], 'gzip');
+  // JSON is never compressed on the fly (it carries fresh secrets next to what was sent).
+  const gzip = { 'accept-encoding': 'gzip' };
+  const json = await fetch(`${base()}/auth/token`, {
+    method: 'POST',
+    headers: { ...gzip, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: 'admin-password-1' }),
+  });
+  assert.equal(json.headers.get('content-encoding'), null);
+  assert.equal(json.headers.get('cache-control'), 'no-store');
+  const unversioned = await fetch(`${base()}/pkg/frontend.js`, { headers: gzip });
+  assert.equal(unversioned.headers.get('cache-control'), 'no-cache');
+
   const html = await response.text();
   const js = html.match(/\/pkg\/([0-9a-f]{16})\/frontend\.js/);
   assert.ok(js, 'the page names the bundle by its hash');
@@ -236,6 +280,10 @@ test('the bundle has a content-hashed address with long-lived caching; pages are
     assert.equal(asset.status, 200, file);
     assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable', file);
   }
+  // What is not there is not cached for a year.
+  const missing = await fetch(`${base()}/pkg/${js[1]}/nothing.js`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('cache-control'), null);
   await page.waitForSelector('body[data-hydrated]');
   await context.close();
 });

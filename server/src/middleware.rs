@@ -17,7 +17,6 @@ use da_domain::AuthState;
 use da_domain::ClientInfo;
 use da_types::detail::{self, AuthFailure};
 use da_types::{ApiError, ErrorCode, SESSION_COOKIE};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::SocketAddr;
 
 /// Where the credential came from; the cross-site check applies to the cookie only.
@@ -103,17 +102,9 @@ pub fn is_page_path(path: &str) -> bool {
     !is_machine_path(path) && !PUBLIC_PAGES.contains(&path) && !last_segment.contains('.')
 }
 
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
+/// `/login?next=…` for a browser without a valid session.
 pub fn login_redirect(path_and_query: &str) -> String {
-    format!(
-        "/login?next={}",
-        utf8_percent_encode(path_and_query, QUERY_VALUE)
-    )
+    da_types::redirect::login_url(path_and_query)
 }
 
 /// `host[:port]` as a browser compares it: host lower-cased (IPv6 without brackets), and the
@@ -381,9 +372,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if is_html {
-        // Pages are rendered per request and name the bundle by version: always revalidate.
+        // Pages are rendered per request for one person and name the bundle by version: the
+        // browser revalidates, and shared caches keep nothing.
         if !headers.contains_key(CACHE_CONTROL) {
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
         }
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
@@ -463,12 +455,6 @@ mod tests {
             assert!(!is_page_path(machine), "{machine}");
         }
         assert!(is_page_path("/apiary"));
-    }
-
-    #[test]
-    fn login_redirect_encodes_the_target() {
-        assert_eq!(login_redirect("/"), "/login?next=%2F");
-        assert_eq!(login_redirect("/a?b=c&d"), "/login?next=%2Fa%3Fb%3Dc%26d");
     }
 
     #[test]

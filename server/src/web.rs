@@ -21,6 +21,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -37,11 +38,17 @@ pub fn router(state: AppState) -> Router {
     // The bundle's files live in `<site>/pkg`; pages name them under `/pkg/<version>`.
     let pkg_dir = std::path::Path::new(&*leptos_options.site_root).join("pkg");
     let versioned = format!("/{}", leptos_options.site_pkg_dir);
+    // On what was found only: a 404 must not be cached for a year.
     let bundle = |cache: &'static str| {
         ServiceBuilder::new()
             .layer(SetResponseHeaderLayer::overriding(
                 CACHE_CONTROL,
-                HeaderValue::from_static(cache),
+                move |response: &Response<ServeFileSystemResponseBody>| {
+                    response
+                        .status()
+                        .is_success()
+                        .then(|| HeaderValue::from_static(cache))
+                },
             ))
             .service(
                 ServeDir::new(&pkg_dir)
@@ -74,8 +81,11 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                // HTML only: JSON answers can carry secrets next to what a caller sent (BREACH),
-                // and the bundle is precompressed on disk.
+                // HTML only. JSON answers carry fresh secrets (tokens, links) next to what a
+                // caller sent, which on-the-fly compression would expose to BREACH; pages carry
+                // none (no server-rendered data is a secret: the session cookie is HttpOnly,
+                // new tokens and links come from actions, never from page data). The bundle is
+                // precompressed on disk.
                 .layer(CompressionLayer::new().compress_when(is_html))
                 .layer(axum::middleware::from_fn(middleware::json_errors))
                 .layer(axum::middleware::from_fn_with_state(

@@ -70,10 +70,14 @@ async fn the_login_page_renders_with_security_headers() {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "inline scripts carry the nonce"
     );
-    assert!(
-        html.contains("/pkg/frontend.js"),
-        "the hydration script is referenced"
-    );
+    // The bundle is named by its content hash: /pkg/<16 hex>/frontend.js.
+    let hashed = html.split("/pkg/").skip(1).any(|rest| {
+        let (hash, file) = rest.split_at(rest.len().min(16));
+        hash.len() == 16
+            && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            && file.starts_with("/frontend.js")
+    });
+    assert!(hashed, "the hydration script is referenced by hash: {html}");
 }
 
 #[tokio::test]

@@ -678,7 +678,9 @@ async fn tokens_and_audit_rows_filter_by_part_of_an_email() {
     server
         .create_user("someone.else@example.com", "analyst", "password-123")
         .await;
-    let other = server.signed_in("someone.else@example.com", "password-123").await;
+    let other = server
+        .signed_in("someone.else@example.com", "password-123")
+        .await;
     other
         .create_token(&da_types::CreateTokenRequest {
             name: "theirs".into(),
@@ -711,5 +713,8 @@ async fn tokens_and_audit_rows_filter_by_part_of_an_email() {
         .unwrap()
         .rows;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].actor_email.as_deref(), Some("someone.else@example.com"));
+    assert_eq!(
+        rows[0].actor_email.as_deref(),
+        Some("someone.else@example.com")
+    );
 }

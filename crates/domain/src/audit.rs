@@ -6,22 +6,7 @@ use crate::store::AuditRecord;
 use chrono::Utc;
 use uuid::Uuid;
 
-pub const AUTH_LOGIN: &str = "auth.login";
-pub const AUTH_LOGIN_FAILED: &str = "auth.login_failed";
-pub const AUTH_LOGOUT: &str = "auth.logout";
-pub const AUTH_BOOTSTRAP: &str = "auth.bootstrap";
-pub const USER_CREATE: &str = "user.create";
-pub const USER_UPDATE: &str = "user.update";
-pub const USER_DELETE: &str = "user.delete";
-pub const USER_RESET_PASSWORD: &str = "user.reset_password";
-pub const USER_INVITE: &str = "user.invite";
-pub const USER_SET_PASSWORD: &str = "user.set_password";
-pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
-pub const SESSION_REVOKE: &str = "session.revoke";
-pub const TOKEN_CREATE: &str = "token.create";
-pub const TOKEN_REVOKE: &str = "token.revoke";
-pub const TOKEN_ADMIN_REVOKE: &str = "token.admin_revoke";
-pub const TOKEN_FIRST_USE_NEW_IP: &str = "token.first_use_new_ip";
+pub use da_types::audit::action::*;
 
 /// Starts an audit row for `action` on `resource`, stamped now.
 pub fn record(action: &str, resource: impl Into<String>) -> AuditRecord {

@@ -14,6 +14,7 @@ use crate::store::{
     AuditRecord, CreateGuard, CreateOutcome, LoginCheck, LoginOutcome, SessionRecord, UserRecord,
 };
 use chrono::{Duration, Utc};
+use da_types::audit::failure;
 use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
@@ -102,10 +103,12 @@ impl Services {
             .await?;
 
         let failure = match &user {
-            None => Some(("unknown_email", AuthFailure::InvalidLogin)),
-            Some(u) if u.password_hash.is_none() => Some(("no_password", AuthFailure::NoPassword)),
-            Some(_) if !verified => Some(("wrong_password", AuthFailure::InvalidLogin)),
-            Some(u) if !u.active => Some(("deactivated", AuthFailure::AccountDeactivated)),
+            None => Some((failure::UNKNOWN_EMAIL, AuthFailure::InvalidLogin)),
+            Some(u) if u.password_hash.is_none() => {
+                Some((failure::NO_PASSWORD, AuthFailure::NoPassword))
+            }
+            Some(_) if !verified => Some((failure::WRONG_PASSWORD, AuthFailure::InvalidLogin)),
+            Some(u) if !u.active => Some((failure::DEACTIVATED, AuthFailure::AccountDeactivated)),
             Some(_) => None,
         };
         // Unknown emails count as wrong passwords too: the brakes say nothing about which exist.

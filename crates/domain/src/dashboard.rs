@@ -62,14 +62,13 @@ impl Services {
         let failed = AuditFilter {
             action_prefix: Some(crate::audit::AUTH_LOGIN_FAILED.into()),
             since: Some(now - Duration::hours(24)),
-            limit: AdminSummary::FAILED_LOGINS_CAP as u32,
             ..AuditFilter::default()
         };
         Ok(AdminSummary {
             users: store.count_users().await?,
             invited: store.list_users(&invited).await?.1,
             active_tokens: store.list_tokens(&active_tokens).await?.1,
-            failed_logins_24h: store.list_audit(&failed).await?.len() as u64,
+            failed_logins_24h: store.count_audit(&failed).await?,
         })
     }
 }

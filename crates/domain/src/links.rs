@@ -19,8 +19,8 @@ const MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 impl LinkKind {
     pub fn lifetime(self) -> Duration {
         match self {
-            LinkKind::Reset => Duration::hours(24),
-            LinkKind::Setup => Duration::days(7),
+            LinkKind::Reset => Duration::hours(da_types::audit::links::RESET_HOURS),
+            LinkKind::Setup => Duration::days(da_types::audit::links::INVITE_DAYS),
         }
     }
 
@@ -154,15 +154,17 @@ pub fn link_mail(kind: LinkKind, url: &str) -> (&'static str, String) {
             "Reset your da password",
             format!(
                 "Someone (hopefully you) asked to reset your da password.\n\n\
-                 Open this link within 24 hours to choose a new one:\n{url}\n\n\
-                 If you did not ask for this, ignore this mail; your password stays as it is.\n"
+                 Open this link within {} hours to choose a new one:\n{url}\n\n\
+                 If you did not ask for this, ignore this mail; your password stays as it is.\n",
+                da_types::audit::links::RESET_HOURS
             ),
         ),
         LinkKind::Setup => (
             "You have been invited to da",
             format!(
                 "An administrator created a da account for you.\n\n\
-                 Open this link within 7 days to choose your password:\n{url}\n"
+                 Open this link within {} days to choose your password:\n{url}\n",
+                da_types::audit::links::INVITE_DAYS
             ),
         ),
     }

@@ -11,6 +11,7 @@ use crate::policy::Interactive;
 use crate::services::{ClientInfo, Services};
 use crate::store::{LinkKind, LoginCheck, SessionSweep, UpdateOutcome, UserChange};
 use chrono::{Duration, Utc};
+use da_types::audit::{issued_by, via};
 use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
@@ -67,7 +68,7 @@ impl Services {
                     .from_ip(client.ip.as_deref())
                     .with_params(serde_json::json!({
                         "email": user.email,
-                        "issued_by": "self",
+                        "issued_by": issued_by::SELF,
                         "delivery": "email",
                     }))
             })
@@ -161,8 +162,8 @@ impl Services {
         }
         let password_hash = self.inner.hasher.hash(password).await?;
         let via = match kind {
-            LinkKind::Reset => "reset_link",
-            LinkKind::Setup => "setup_link",
+            LinkKind::Reset => via::RESET_LINK,
+            LinkKind::Setup => via::SETUP_LINK,
         };
         let row = audit::record(audit::USER_PASSWORD_CHANGED, format!("user:{}", user.id))
             .by(user.id, &user.email)
@@ -241,7 +242,7 @@ impl Services {
         let row = audit::record(audit::USER_PASSWORD_CHANGED, format!("user:{}", user.id))
             .by_principal(principal)
             .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "email": user.email, "via": "self" }));
+            .with_params(serde_json::json!({ "email": user.email, "via": via::SELF }));
         match self
             .change_user(user.id, now, &change, &row, |outcome| match outcome {
                 UpdateOutcome::Inactive => Error::Unauthenticated(AuthFailure::AccountDeactivated),

@@ -10,6 +10,7 @@ use crate::services::{ClientInfo, Services};
 use crate::store::{SessionRecord, SessionSweep};
 use chrono::Utc;
 use da_types::SessionInfo;
+use da_types::audit::scope;
 use uuid::Uuid;
 
 fn session_view(session: &SessionRecord, current: Option<Uuid>) -> SessionInfo {
@@ -61,7 +62,7 @@ impl Services {
             .by_principal(caller)
             .from_ip(client.ip.as_deref())
             .with_params(
-                serde_json::json!({ "scope": "one", "device_label": session.device_label }),
+                serde_json::json!({ "scope": scope::ONE, "device_label": session.device_label }),
             );
         self.inner
             .store
@@ -113,11 +114,15 @@ impl Services {
         except: Option<Uuid>,
         client: &ClientInfo,
     ) -> Result<usize, Error> {
-        let scope = if except.is_some() { "others" } else { "all" };
+        let sweep_scope = if except.is_some() {
+            scope::OTHERS
+        } else {
+            scope::ALL
+        };
         let row = audit::record(audit::SESSION_REVOKE, format!("user:{user_id}"))
             .by_principal(caller)
             .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "scope": scope }));
+            .with_params(serde_json::json!({ "scope": sweep_scope }));
         let sweep = SessionSweep {
             at: Utc::now(),
             except,

@@ -51,6 +51,14 @@ pub struct UserRecord {
     pub deactivated_by: Option<Uuid>,
 }
 
+impl UserRecord {
+    /// Invited and not signed up yet: active, without a password. (The dashboard counts the
+    /// same with `UserFilter { has_password: Some(false), active: Some(true) }`.)
+    pub fn is_invited(&self) -> bool {
+        self.active && self.password_hash.is_none()
+    }
+}
+
 // Hand-written so a password hash never lands in a log line.
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -463,4 +471,6 @@ pub trait Store: Send + Sync + 'static {
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+    /// How many rows match `filter` (its `limit` and `before` ignored).
+    async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, StoreError>;
 }

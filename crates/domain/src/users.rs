@@ -34,6 +34,7 @@ pub fn user_view(user: &UserRecord) -> User {
         role: user.role,
         active: user.active,
         has_password: user.password_hash.is_some(),
+        invited: user.is_invited(),
         created_at: seconds(user.created_at),
         updated_at: seconds(user.updated_at),
         last_login_at: user.last_login_at.map(seconds),
@@ -397,7 +398,7 @@ impl Services {
             .put_new_link(&user, LinkKind::Reset, None, |row| {
                 row.by_principal(admin.principal())
                     .from_ip(client.ip.as_deref())
-                    .with_params(serde_json::json!({ "email": user.email, "issued_by": "admin" }))
+                    .with_params(serde_json::json!({ "email": user.email, "issued_by": da_types::audit::issued_by::ADMIN }))
             })
             .await?
             .ok_or_else(|| Error::internal("a reset link without cooldown was not stored"))?;

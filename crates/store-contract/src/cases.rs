@@ -936,6 +936,15 @@ pub async fn the_audit_log_filters_and_pages(db: Db) {
     })
     .await;
     assert_eq!(by_actor_email.len(), 1);
+    let counted = AuditFilter {
+        action_prefix: Some("token.".into()),
+        since: Some(base + Duration::seconds(1)),
+        // Counting ignores paging.
+        limit: 1,
+        before: Some((base, Uuid::nil())),
+        ..Default::default()
+    };
+    assert_eq!(db.count_audit(&counted).await.unwrap(), 2);
     let by_resource = query(AuditFilter {
         resource: Some("thing:2".into()),
         limit: 100,

@@ -24,10 +24,8 @@ pub(crate) fn insert(conn: &Connection, audit: &AuditRecord) -> Result<(), duckd
     Ok(())
 }
 
-pub(crate) fn list(
-    conn: &Connection,
-    filter: &AuditFilter,
-) -> Result<Vec<AuditRecord>, duckdb::Error> {
+/// The WHERE clause of a filter; with `paged`, also the cursor position.
+fn where_clause(filter: &AuditFilter, paged: bool) -> Conditions {
     let mut conditions = Conditions::default();
     if let Some(prefix) = &filter.action_prefix {
         conditions.add("starts_with(action, ?)", vec![Box::new(prefix.clone())]);
@@ -50,12 +48,20 @@ pub(crate) fn list(
     if let Some(until) = filter.until {
         conditions.add("occurred_at < ?", vec![Box::new(ts(until))]);
     }
-    if let Some((at, id)) = filter.before {
+    if let Some((at, id)) = filter.before.filter(|_| paged) {
         conditions.add(
             "(occurred_at < ? OR (occurred_at = ? AND id < ?))",
             vec![Box::new(ts(at)), Box::new(ts(at)), Box::new(id.to_string())],
         );
     }
+    conditions
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditRecord>, duckdb::Error> {
+    let conditions = where_clause(filter, true);
     let mut select = conn.prepare_cached(&format!(
         "SELECT {AUDIT_COLUMNS} FROM audit_log {} ORDER BY occurred_at DESC, id DESC LIMIT {}",
         conditions.sql(),
@@ -64,4 +70,13 @@ pub(crate) fn list(
     select
         .query_map(params_from_iter(conditions.params()), audit_from_row)?
         .collect()
+}
+
+pub(crate) fn count(conn: &Connection, filter: &AuditFilter) -> Result<u64, duckdb::Error> {
+    let conditions = where_clause(filter, false);
+    conn.prepare_cached(&format!(
+        "SELECT count(*) FROM audit_log {}",
+        conditions.sql()
+    ))?
+    .query_row(params_from_iter(conditions.params()), |row| row.get(0))
 }

@@ -299,6 +299,11 @@ impl Store for DuckDbStore {
         let filter = filter.clone();
         self.read(move |conn| audit::list(conn, &filter)).await
     }
+
+    async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| audit::count(conn, &filter)).await
+    }
 }
 
 /// A revocation's answer: absent → `false` (nothing written); revoked now → audited; revoked

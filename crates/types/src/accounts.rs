@@ -15,6 +15,9 @@ pub struct User {
     pub role: Role,
     pub active: bool,
     pub has_password: bool,
+    /// Active, but has not chosen a password yet (an invite is pending).
+    #[serde(default)]
+    pub invited: bool,
     #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
@@ -132,12 +135,8 @@ pub struct AdminSummary {
     /// Invited users who have not chosen a password yet.
     pub invited: u64,
     pub active_tokens: u64,
-    /// Failed sign-ins in the last 24 hours (counted up to [`AdminSummary::FAILED_LOGINS_CAP`]).
+    /// Failed sign-ins in the last 24 hours.
     pub failed_logins_24h: u64,
-}
-
-impl AdminSummary {
-    pub const FAILED_LOGINS_CAP: u64 = 10_000;
 }
 
 /// `POST /api/users/{id}/set-password`.
@@ -274,6 +273,7 @@ mod tests {
                 role: Role::Analyst,
                 active: true,
                 has_password: false,
+                invited: true,
                 created_at: at,
                 updated_at: at,
                 last_login_at: None,

@@ -4,6 +4,7 @@
 //! (email and password shape, safe redirect targets). No I/O, no HTTP framework, no storage.
 
 pub mod accounts;
+pub mod audit;
 pub mod cli;
 pub mod cookie;
 pub mod detail;

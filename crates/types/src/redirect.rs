@@ -1,4 +1,22 @@
-//! Where a browser may be sent after logging in: only a local path, never another site.
+//! Where a browser may be sent after logging in: only a local path, never another site; and the
+//! sign-in address that brings it back there.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What a query value may keep unencoded (RFC 3986 unreserved).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `/login?next=<path and query, encoded>`: the server's redirect and the web UI's own.
+pub fn login_url(path_and_query: &str) -> String {
+    format!(
+        "/login?next={}",
+        utf8_percent_encode(path_and_query, QUERY_VALUE)
+    )
+}
 
 /// Returns `next` when it is a safe local path, otherwise `/`.
 ///
@@ -23,7 +41,14 @@ fn is_local_path(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{login_url, safe_next};
+
+    #[test]
+    fn the_login_url_encodes_the_target() {
+        assert_eq!(login_url("/"), "/login?next=%2F");
+        assert_eq!(login_url("/a?b=c&d"), "/login?next=%2Fa%3Fb%3Dc%26d");
+        assert_eq!(login_url("/x?a=user."), "/login?next=%2Fx%3Fa%3Duser.");
+    }
 
     #[test]
     fn local_paths_pass() {

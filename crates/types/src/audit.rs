@@ -1,0 +1,76 @@
+//! The audit log's vocabulary (`API.md` §7): action names and the values their parameters
+//! take. Written once here, for the server that writes rows and the web UI that reads them.
+
+/// Actions, as rows carry them.
+pub mod action {
+    pub const AUTH_LOGIN: &str = "auth.login";
+    pub const AUTH_LOGIN_FAILED: &str = "auth.login_failed";
+    pub const AUTH_LOGOUT: &str = "auth.logout";
+    pub const AUTH_BOOTSTRAP: &str = "auth.bootstrap";
+    pub const USER_CREATE: &str = "user.create";
+    pub const USER_UPDATE: &str = "user.update";
+    pub const USER_DELETE: &str = "user.delete";
+    pub const USER_RESET_PASSWORD: &str = "user.reset_password";
+    pub const USER_INVITE: &str = "user.invite";
+    pub const USER_SET_PASSWORD: &str = "user.set_password";
+    pub const USER_PASSWORD_CHANGED: &str = "user.password_changed";
+    pub const SESSION_REVOKE: &str = "session.revoke";
+    pub const TOKEN_CREATE: &str = "token.create";
+    pub const TOKEN_REVOKE: &str = "token.revoke";
+    pub const TOKEN_ADMIN_REVOKE: &str = "token.admin_revoke";
+    pub const TOKEN_FIRST_USE_NEW_IP: &str = "token.first_use_new_ip";
+
+    /// Every action above.
+    pub const ALL: &[&str] = &[
+        AUTH_LOGIN,
+        AUTH_LOGIN_FAILED,
+        AUTH_LOGOUT,
+        AUTH_BOOTSTRAP,
+        USER_CREATE,
+        USER_UPDATE,
+        USER_DELETE,
+        USER_RESET_PASSWORD,
+        USER_INVITE,
+        USER_SET_PASSWORD,
+        USER_PASSWORD_CHANGED,
+        SESSION_REVOKE,
+        TOKEN_CREATE,
+        TOKEN_REVOKE,
+        TOKEN_ADMIN_REVOKE,
+        TOKEN_FIRST_USE_NEW_IP,
+    ];
+}
+
+/// `reason` of `auth.login_failed`.
+pub mod failure {
+    pub const UNKNOWN_EMAIL: &str = "unknown_email";
+    pub const NO_PASSWORD: &str = "no_password";
+    pub const WRONG_PASSWORD: &str = "wrong_password";
+    pub const DEACTIVATED: &str = "deactivated";
+}
+
+/// `issued_by` of `user.reset_password`.
+pub mod issued_by {
+    pub const SELF: &str = "self";
+    pub const ADMIN: &str = "admin";
+}
+
+/// `via` of `user.password_changed`.
+pub mod via {
+    pub const RESET_LINK: &str = "reset_link";
+    pub const SETUP_LINK: &str = "setup_link";
+    pub const SELF: &str = "self";
+}
+
+/// `scope` of `session.revoke`.
+pub mod scope {
+    pub const ONE: &str = "one";
+    pub const OTHERS: &str = "others";
+    pub const ALL: &str = "all";
+}
+
+/// How long the one-time links live.
+pub mod links {
+    pub const RESET_HOURS: i64 = 24;
+    pub const INVITE_DAYS: i64 = 7;
+}

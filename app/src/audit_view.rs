@@ -106,6 +106,16 @@ pub fn describe(row: &AuditRow) -> String {
             text(p, "ip").unwrap_or_else(|| "?".into()),
             text(p, "previous_ip").unwrap_or_else(|| "?".into())
         ),
+        action::GROUP_CREATE => format!("Created group{}", quoted(p, "name")),
+        action::GROUP_UPDATE => format!("Changed group{}", quoted(p, "name")),
+        action::GROUP_DELETE => format!("Deleted group{}", quoted(p, "name")),
+        action::GROUP_MEMBER_ADD => {
+            format!("Added {} to group{}", subject(row), quoted(p, "group"))
+        }
+        action::GROUP_MEMBER_REMOVE => {
+            format!("Removed {} from group{}", subject(row), quoted(p, "group"))
+        }
+        action::GROUP_SSO_SYNC => format!("Synced {}'s groups from single sign-on", subject(row)),
         other => other.to_owned(),
     }
 }

@@ -365,6 +365,7 @@ async fn the_cli_escapes_control_characters_it_prints() {
         "email": "eve@example.com",
         "name": "Eve\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}gnp",
         "role": "analyst",
+        "effective_role": "analyst",
         "active": true,
         "has_password": true,
         "created_at": "2026-11-22T17:04:05Z",

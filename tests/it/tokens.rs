@@ -210,7 +210,9 @@ async fn only_interactive_sessions_create_tokens_and_roles_only_narrow() {
         ..named("read-only")
     };
     let (_, viewer_pat) = pat(&server, &admin, &narrowed).await;
-    assert_eq!(viewer_pat.me().await.unwrap().role.as_str(), "viewer");
+    let me = viewer_pat.me().await.unwrap();
+    assert_eq!(me.effective_role.as_str(), "viewer", "the token acts as a viewer");
+    assert_eq!(me.role.as_str(), "admin", "its owner is still an admin");
     assert_eq!(
         refused(viewer_pat.list_users(&UserListParams::default()).await),
         (403, "Admin access required".into())

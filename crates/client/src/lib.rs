@@ -9,6 +9,9 @@ use da_types::{
     MessageResponse, ResetConfirmRequest, ResetLink, ResetRequest, SessionInfo, SetPasswordRequest,
     SetupRequest, TokenResponse, UpdateUserRequest, User, UserListParams,
 };
+use da_types::{
+    CreateGroupRequest, Group, GroupListParams, GroupMember, UpdateGroupRequest, UserGroup,
+};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -347,6 +350,56 @@ impl Client {
                 .query(params),
         )
         .await
+    }
+
+    /// `GET /api/groups`: one page and `X-Total-Count`.
+    pub async fn list_groups(
+        &self,
+        params: &GroupListParams,
+    ) -> Result<(Vec<Group>, u64), ClientError> {
+        Self::send_page(self.request(Method::GET, "/api/groups").query(params)).await
+    }
+
+    pub async fn group(&self, id: Uuid) -> Result<Group, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/groups/{id}"))).await
+    }
+
+    pub async fn create_group(&self, request: &CreateGroupRequest) -> Result<Group, ClientError> {
+        Self::send(self.request(Method::POST, "/api/groups").json(request)).await
+    }
+
+    pub async fn update_group(
+        &self,
+        id: Uuid,
+        request: &UpdateGroupRequest,
+    ) -> Result<Group, ClientError> {
+        Self::send(
+            self.request(Method::PATCH, &format!("/api/groups/{id}"))
+                .json(request),
+        )
+        .await
+    }
+
+    pub async fn delete_group(&self, id: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/groups/{id}"))).await
+    }
+
+    pub async fn group_members(&self, id: Uuid) -> Result<Vec<GroupMember>, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/groups/{id}/members"))).await
+    }
+
+    pub async fn add_group_member(&self, id: Uuid, user: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::PUT, &format!("/api/groups/{id}/members/{user}")))
+            .await
+    }
+
+    pub async fn remove_group_member(&self, id: Uuid, user: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/groups/{id}/members/{user}")))
+            .await
+    }
+
+    pub async fn user_groups(&self, id: Uuid) -> Result<Vec<UserGroup>, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/users/{id}/groups"))).await
     }
 
     pub async fn admin_revoke_token(&self, id: Uuid) -> Result<(), ClientError> {

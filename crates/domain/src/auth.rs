@@ -58,10 +58,11 @@ impl Services {
             return Err(Error::Unauthenticated(AuthFailure::InvalidToken));
         }
         self.inner.session_activity.note(claims.sid, now, ip);
+        let role = self.effective_role(&user).await?;
         Ok(Principal {
             user_id: claims.sub,
             email: user.email,
-            role: user.role,
+            role,
             credential: Credential::Session {
                 session_id: claims.sid,
                 expires_at: session.expires_at,
@@ -299,6 +300,7 @@ impl Services {
             last_login_at: None,
             deactivated_at: None,
             deactivated_by: None,
+            sso: false,
         })
     }
 
@@ -336,11 +338,23 @@ impl Services {
                 expires_at: expires_at.map(seconds),
             },
         };
+        let mut groups = Vec::new();
+        for id in &user.groups {
+            if let Some(group) = self.cached_group(*id).await? {
+                groups.push(da_types::GroupRef {
+                    id: *id,
+                    name: group.name,
+                });
+            }
+        }
+        groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
         Ok(MeResponse {
             id: principal.user_id,
             email: user.email,
             name: user.name,
-            role: principal.role,
+            role: user.role,
+            effective_role: principal.role,
+            groups,
             active: user.active,
             created_at: seconds(user.created_at),
             credential,

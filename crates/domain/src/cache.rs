@@ -21,25 +21,45 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
-use crate::store::{SessionRecord, TokenRecord, UserRecord};
+use crate::store::{GroupRecord, SessionRecord, TokenRecord, UserRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedUser {
     pub email: String,
     pub name: String,
+    /// The own role; the effective one adds the groups' (looked up per request).
     pub role: Role,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The groups the user is in.
+    pub groups: Vec<Uuid>,
 }
 
-impl From<&UserRecord> for CachedUser {
-    fn from(user: &UserRecord) -> Self {
+impl CachedUser {
+    pub fn new(user: &UserRecord, groups: Vec<Uuid>) -> Self {
         CachedUser {
             email: user.email.clone(),
             name: user.name.clone(),
             role: user.role,
             active: user.active,
             created_at: user.created_at,
+            groups,
+        }
+    }
+}
+
+/// What the auth path needs of a group: the role it grants (and its name, for `/api/me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedGroup {
+    pub name: String,
+    pub role: Option<Role>,
+}
+
+impl From<&GroupRecord> for CachedGroup {
+    fn from(group: &GroupRecord) -> Self {
+        CachedGroup {
+            name: group.name.clone(),
+            role: group.role,
         }
     }
 }
@@ -86,9 +106,12 @@ impl From<&TokenRecord> for CachedToken {
 /// One key whose cached state may be stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Invalidation {
+    /// The user's own row or memberships changed.
     User(Uuid),
     Session(Uuid),
     Token(Uuid),
+    /// The group's role or name changed, or it is gone.
+    Group(Uuid),
 }
 
 /// A cache entry and the generation of the last change that touched it. `value: None` is a
@@ -113,6 +136,8 @@ pub struct AuthCache {
     /// `Some(None)` is a cached "no such user".
     users: RwLock<HashMap<Uuid, Slot<Option<CachedUser>>>>,
     sessions: RwLock<HashMap<Uuid, Slot<Option<CachedSession>>>>,
+    /// `Some(None)` is a cached "no such group".
+    groups: RwLock<HashMap<Uuid, Slot<Option<CachedGroup>>>>,
     /// Known tokens only: unknown hashes are not cached (anyone can mint well-formed garbage).
     tokens: RwLock<Tokens>,
     /// The IP of each token's latest use, to notice the first use from a new one. Not state
@@ -203,6 +228,13 @@ impl AuthCache {
                     }),
                     generation,
                 ),
+                Invalidation::Group(id) => tombstone(
+                    write(&self.groups).entry(id).or_insert(Slot {
+                        generation,
+                        value: None,
+                    }),
+                    generation,
+                ),
             }
         }
     }
@@ -214,6 +246,7 @@ impl AuthCache {
         self.floor.store(generation, Ordering::SeqCst);
         write(&self.users).clear();
         write(&self.sessions).clear();
+        write(&self.groups).clear();
         write(&self.tokens).by_id.clear();
     }
 
@@ -251,6 +284,25 @@ impl AuthCache {
             value: None,
         });
         write_slot(slot, ticket, generation, user);
+    }
+
+    pub fn group(&self, id: Uuid) -> Option<Option<CachedGroup>> {
+        read(&self.groups)
+            .get(&id)
+            .and_then(|slot| slot.value.clone())
+    }
+
+    pub fn fill_group(&self, ticket: &FillTicket<'_>, id: Uuid, group: Option<CachedGroup>) {
+        let mut groups = write(&self.groups);
+        if ticket.admits(groups.get(&id)) {
+            groups.insert(
+                id,
+                Slot {
+                    generation: ticket.generation,
+                    value: Some(group),
+                },
+            );
+        }
     }
 
     pub fn session(&self, id: Uuid) -> Option<Option<CachedSession>> {
@@ -335,17 +387,19 @@ impl AuthCache {
             None => !droppable(slot.generation),
         });
         write(&self.users).retain(|_, slot| slot.value.is_some() || !droppable(slot.generation));
+        write(&self.groups).retain(|_, slot| slot.value.is_some() || !droppable(slot.generation));
         write(&self.tokens)
             .by_id
             .retain(|_, slot| slot.value.is_some() || !droppable(slot.generation));
     }
 
-    /// Entries (tombstones included) per map: users, sessions, tokens.
-    pub fn sizes(&self) -> (usize, usize, usize) {
+    /// Entries (tombstones included) per map: users, sessions, tokens, groups.
+    pub fn sizes(&self) -> (usize, usize, usize, usize) {
         (
             read(&self.users).len(),
             read(&self.sessions).len(),
             read(&self.tokens).by_id.len(),
+            read(&self.groups).len(),
         )
     }
 }
@@ -387,6 +441,7 @@ mod tests {
             role: Role::Analyst,
             active,
             created_at: DateTime::UNIX_EPOCH,
+            groups: Vec::new(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod checksum;
 pub mod dashboard;
 pub mod distribution;
 pub mod error;
+pub mod groups;
 pub mod jwt;
 pub mod links;
 pub mod mail;

@@ -2,7 +2,7 @@
 //! services share: the auth cache (filled and invalidated only here), the hasher, the brakes.
 
 use crate::brakes::{Brakes, IpLimits, RateLimitConfig};
-use crate::cache::{AuthCache, CachedSession, CachedUser, Invalidation};
+use crate::cache::{AuthCache, CachedGroup, CachedSession, CachedUser, Invalidation};
 use crate::checksum::ChecksumCache;
 use crate::error::Error;
 use crate::jwt::SessionKeys;
@@ -11,6 +11,7 @@ use crate::password_hash::PasswordHasher;
 use crate::store::{Store, TokenRecord};
 use crate::usage::ActivityLog;
 use chrono::Utc;
+use da_types::Role;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -115,16 +116,52 @@ impl Services {
         self.inner.cache.invalidate(items);
     }
 
-    /// The user as the auth path sees it: cache first, store on a miss.
+    /// The user (with their groups) as the auth path sees it: cache first, store on a miss.
     pub(crate) async fn cached_user(&self, id: Uuid) -> Result<Option<CachedUser>, Error> {
         if let Some(hit) = self.inner.cache.user(id) {
             return Ok(hit);
         }
         let ticket = self.inner.cache.ticket();
-        let user = self.inner.store.user_by_id(id).await?;
-        let cached = user.as_ref().map(CachedUser::from);
-        self.inner.cache.fill_user(&ticket, id, cached.clone());
+        let Some(user) = self.inner.store.user_by_id(id).await? else {
+            self.inner.cache.fill_user(&ticket, id, None);
+            return Ok(None);
+        };
+        let groups = self.inner.store.groups_of_user(id).await?;
+        // The groups came with the read: cache them too (same ticket, same rules).
+        for (group, _) in &groups {
+            self.inner
+                .cache
+                .fill_group(&ticket, group.id, Some(CachedGroup::from(group)));
+        }
+        let cached = CachedUser::new(&user, groups.iter().map(|(g, _)| g.id).collect());
+        self.inner
+            .cache
+            .fill_user(&ticket, id, Some(cached.clone()));
+        Ok(Some(cached))
+    }
+
+    /// A group as the auth path sees it; `None` for one that no longer exists.
+    pub(crate) async fn cached_group(&self, id: Uuid) -> Result<Option<CachedGroup>, Error> {
+        if let Some(hit) = self.inner.cache.group(id) {
+            return Ok(hit);
+        }
+        let ticket = self.inner.cache.ticket();
+        let group = self.inner.store.group_by_id(id).await?;
+        let cached = group.as_ref().map(CachedGroup::from);
+        self.inner.cache.fill_group(&ticket, id, cached.clone());
         Ok(cached)
+    }
+
+    /// The highest of the user's own role and their groups' roles (a few map reads on a warm
+    /// cache).
+    pub(crate) async fn effective_role(&self, user: &CachedUser) -> Result<Role, Error> {
+        let mut role = user.role;
+        for id in &user.groups {
+            if let Some(granted) = self.cached_group(*id).await?.and_then(|g| g.role) {
+                role = role.max(granted);
+            }
+        }
+        Ok(role)
     }
 
     pub(crate) async fn cached_session(&self, id: Uuid) -> Result<Option<CachedSession>, Error> {

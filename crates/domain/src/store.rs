@@ -49,6 +49,8 @@ pub struct UserRecord {
     pub last_login_at: Option<DateTime<Utc>>,
     pub deactivated_at: Option<DateTime<Utc>>,
     pub deactivated_by: Option<Uuid>,
+    /// Created by, or last signed in through, single sign-on.
+    pub sso: bool,
 }
 
 impl UserRecord {
@@ -227,6 +229,7 @@ pub struct UserChange {
     pub active: Option<ActiveChange>,
     /// A new Argon2id PHC string.
     pub password_hash: Option<String>,
+    pub sso: Option<bool>,
     /// Refuse (`LastAdmin`) if afterwards no active user with the role `admin` would remain.
     pub keep_an_admin: bool,
     /// Refuse (`Inactive`) unless the user is active when the change applies.
@@ -311,6 +314,73 @@ pub enum LoginOutcome {
     Deactivated,
     /// The password changed since it was verified.
     PasswordChanged,
+}
+
+/// A group as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub role: Option<Role>,
+    pub external_ids: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which groups `list_groups` returns; values are already validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupFilter {
+    /// Case-insensitive substring of the name or description.
+    pub search: Option<String>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+/// A change to some columns of one group; `None` is not written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` clears the role.
+    pub role: Option<Option<Role>>,
+    pub external_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupOutcome {
+    Written(GroupRecord),
+    NotFound,
+    /// Another group has this name (case-insensitively).
+    NameTaken,
+}
+
+/// A member of a group, with what a listing shows of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub source: da_types::MembershipSource,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddMemberOutcome {
+    Added,
+    /// Was a member through single sign-on; an admin's membership now (sync leaves it).
+    MadeAdmin,
+    AlreadyMember,
+    GroupNotFound,
+    UserNotFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoveMemberOutcome {
+    Removed,
+    NotMember,
+    /// Single sign-on manages it; only the identity provider can take it away.
+    BySso,
 }
 
 /// Audit rows matching a query, newest first; values are already validated.
@@ -467,6 +537,79 @@ pub trait Store: Send + Sync + 'static {
     /// Batched `last_used_at` / `last_used_ip`; an older stamp never overwrites a newer one.
     /// Concurrent flushes of one token must not fail.
     async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError>;
+
+    /// Inserts a group with its audit row; `NameTaken` when another has its name
+    /// (case-insensitively). Atomic: the check and the insert.
+    async fn create_group(
+        &self,
+        group: &GroupRecord,
+        audit: &AuditRecord,
+    ) -> Result<GroupOutcome, StoreError>;
+    async fn group_by_id(&self, id: Uuid) -> Result<Option<GroupRecord>, StoreError>;
+    /// `name` compared case-insensitively.
+    async fn group_by_name(&self, name: &str) -> Result<Option<GroupRecord>, StoreError>;
+    /// One page of groups by name, each with its member count, and the number of all matches.
+    async fn list_groups(
+        &self,
+        filter: &GroupFilter,
+    ) -> Result<(Vec<(GroupRecord, u64)>, u64), StoreError>;
+    /// Every group whose `external_ids` hold one of `values` (for single sign-on).
+    async fn groups_with_external_ids(
+        &self,
+        values: &[String],
+    ) -> Result<Vec<GroupRecord>, StoreError>;
+    /// Applies `change` at `at`. Atomic: the name check and the write.
+    async fn update_group(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        change: &GroupChange,
+        audit: &AuditRecord,
+    ) -> Result<GroupOutcome, StoreError>;
+    /// Deletes the group and its memberships; the ids of its members then, or `None` when
+    /// there is no such group.
+    async fn delete_group(
+        &self,
+        id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<Uuid>>, StoreError>;
+    /// The group's members, by email.
+    async fn group_members(&self, group_id: Uuid) -> Result<Vec<MemberRecord>, StoreError>;
+    /// Makes the user an admin-added member. Atomic: the checks and the write; the audit row
+    /// only when something changed.
+    async fn add_member(
+        &self,
+        group_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<AddMemberOutcome, StoreError>;
+    /// Removes an admin-added membership (an SSO one is refused). Atomic.
+    async fn remove_member(
+        &self,
+        group_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<RemoveMemberOutcome, StoreError>;
+    /// The user's groups, with how they came to be in each.
+    async fn groups_of_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(GroupRecord, da_types::MembershipSource)>, StoreError>;
+    /// The roles the groups of each of these users grant: `(user, role)` pairs.
+    async fn group_roles_of_users(&self, users: &[Uuid]) -> Result<Vec<(Uuid, Role)>, StoreError>;
+    /// Single sign-on's part of the user's memberships: adds `add` as SSO memberships (where
+    /// the user is not a member already) and removes the SSO memberships of `remove` (an
+    /// admin's are never touched); the audit row only when something changed; returns what
+    /// changed, `(added, removed)`. Atomic; applying the same sync twice changes nothing.
+    async fn sync_sso_memberships(
+        &self,
+        user_id: Uuid,
+        add: &[Uuid],
+        remove: &[Uuid],
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;

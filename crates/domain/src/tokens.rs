@@ -133,11 +133,12 @@ impl Services {
         if let Some(previous_ip) = self.inner.cache.note_token_ip(token.id, ip) {
             self.audit_new_ip(&token, &user.email, ip, &previous_ip);
         }
+        // A token never acts above its owner's current effective role.
+        let owner_role = self.effective_role(&user).await?;
         Ok(Principal {
             user_id: token.user_id,
             email: user.email,
-            // A token never acts above its owner's current role.
-            role: token.role.map_or(user.role, |role| role.min(user.role)),
+            role: token.role.map_or(owner_role, |role| role.min(owner_role)),
             credential: Credential::Pat {
                 token_id: token.id,
                 expires_at: token.expires_at,

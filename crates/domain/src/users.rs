@@ -26,12 +26,14 @@ use da_types::{
 };
 use uuid::Uuid;
 
-pub fn user_view(user: &UserRecord) -> User {
+/// The wire form of a user whose effective role is known.
+pub fn user_view(user: &UserRecord, effective_role: Role) -> User {
     User {
         id: user.id,
         email: user.email.clone(),
         name: user.name.clone(),
         role: user.role,
+        effective_role,
         active: user.active,
         has_password: user.password_hash.is_some(),
         invited: user.is_invited(),
@@ -40,6 +42,7 @@ pub fn user_view(user: &UserRecord) -> User {
         last_login_at: user.last_login_at.map(seconds),
         deactivated_at: user.deactivated_at.map(seconds),
         deactivated_by: user.deactivated_by,
+        sso: user.sso,
     }
 }
 
@@ -61,6 +64,29 @@ fn last_admin(removal: Removal) -> Error {
 }
 
 impl Services {
+    /// Users as the API shows them, each with their effective role (one query for the page).
+    pub(crate) async fn user_views(&self, users: &[UserRecord]) -> Result<Vec<User>, Error> {
+        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        let granted = self.inner.store.group_roles_of_users(&ids).await?;
+        Ok(users
+            .iter()
+            .map(|user| {
+                let effective = crate::groups::effective(
+                    user.role,
+                    granted
+                        .iter()
+                        .filter(|(id, _)| *id == user.id)
+                        .map(|(_, role)| *role),
+                );
+                user_view(user, effective)
+            })
+            .collect())
+    }
+
+    pub(crate) async fn user_view_of(&self, user: &UserRecord) -> Result<User, Error> {
+        Ok(self.user_views(std::slice::from_ref(user)).await?.remove(0))
+    }
+
     async fn existing_user(&self, id: Uuid) -> Result<UserRecord, Error> {
         self.inner
             .store
@@ -91,9 +117,12 @@ impl Services {
             }
             other => return Err(refused(other)),
         };
+        // The change touched no membership: what the cache needs is the row plus the groups.
+        let groups = self.inner.store.groups_of_user(id).await?;
+        let cached = CachedUser::new(&user, groups.iter().map(|(g, _)| g.id).collect());
         self.inner
             .cache
-            .write_through_user(&ticket, id, Some(CachedUser::from(&user)));
+            .write_through_user(&ticket, id, Some(cached));
         let sessions: Vec<Invalidation> = revoked.into_iter().map(Invalidation::Session).collect();
         self.invalidate(&sessions);
         Ok(user)
@@ -136,12 +165,12 @@ impl Services {
                 })
                 .collect();
             let total = matched.len() as u64;
+            let page: Vec<UserRecord> = matched
+                .into_iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .collect();
             return Ok(UserPage {
-                users: matched
-                    .iter()
-                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                    .map(user_view)
-                    .collect(),
+                users: self.user_views(&page).await?,
                 total,
             });
         }
@@ -156,14 +185,14 @@ impl Services {
         };
         let (users, total) = self.inner.store.list_users(&filter).await?;
         Ok(UserPage {
-            users: users.iter().map(user_view).collect(),
+            users: self.user_views(&users).await?,
             total,
         })
     }
 
     /// `GET /api/users/{id}`.
     pub async fn get_user(&self, _admin: &Admin, id: Uuid) -> Result<User, Error> {
-        Ok(user_view(&self.existing_user(id).await?))
+        self.user_view_of(&self.existing_user(id).await?).await
     }
 
     /// `POST /api/users`.
@@ -199,6 +228,7 @@ impl Services {
             last_login_at: None,
             deactivated_at: None,
             deactivated_by: None,
+            sso: false,
         };
         let invite_secret = if request.send_invite || request.password.is_none() {
             Some(links::new_secret().map_err(Error::internal)?)
@@ -242,7 +272,7 @@ impl Services {
             None => (None, None),
         };
         Ok(CreatedUser {
-            user: user_view(&user),
+            user: user_view(&user, user.role),
             invite_url,
             invite_email_sent,
         })
@@ -316,7 +346,7 @@ impl Services {
             _ => {}
         }
         if changes.is_empty() {
-            return Ok(user_view(&current));
+            return self.user_view_of(&current).await;
         }
         let row = audit::record(audit::USER_UPDATE, format!("user:{id}"))
             .by_principal(admin.principal())
@@ -328,7 +358,7 @@ impl Services {
                 other => Error::internal(format!("unexpected outcome {other:?}")),
             })
             .await?;
-        Ok(user_view(&user))
+        self.user_view_of(&user).await
     }
 
     pub async fn set_user_active(

@@ -29,6 +29,7 @@ pub fn user(email: &str, role: Role) -> UserRecord {
         last_login_at: None,
         deactivated_at: None,
         deactivated_by: None,
+        sso: false,
     }
 }
 

@@ -8,6 +8,7 @@
 mod audit;
 mod conditions;
 mod errors;
+mod groups;
 mod links;
 mod migrate;
 mod pool;

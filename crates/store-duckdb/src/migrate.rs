@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit_credentials",
         sql: include_str!("../migrations/0004_audit_credentials.sql"),
     },
+    Migration {
+        version: 5,
+        name: "groups",
+        sql: include_str!("../migrations/0005_groups.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use da_domain::store::{
-    AuditRecord, CredentialRef, LinkKind, OneTimeToken, SessionRecord, TokenRecord, UserRecord,
+    AuditRecord, CredentialRef, GroupRecord, LinkKind, OneTimeToken, SessionRecord, TokenRecord,
+    UserRecord,
 };
-use da_types::CredentialKind;
+use da_types::{CredentialKind, MembershipSource};
 use duckdb::Row;
 use uuid::Uuid;
 
@@ -35,7 +36,7 @@ fn bad_text(column: usize, what: String) -> duckdb::Error {
 }
 
 pub const USER_COLUMNS: &str = "id, email, name, role, active, password_hash, created_at, \
-                                updated_at, last_login_at, deactivated_at, deactivated_by";
+                                updated_at, last_login_at, deactivated_at, deactivated_by, sso";
 
 pub fn user_from_row(row: &Row<'_>) -> Result<UserRecord, duckdb::Error> {
     let role: String = row.get(3)?;
@@ -51,7 +52,35 @@ pub fn user_from_row(row: &Row<'_>) -> Result<UserRecord, duckdb::Error> {
         last_login_at: row.get::<_, Option<NaiveDateTime>>(8)?.map(utc),
         deactivated_at: row.get::<_, Option<NaiveDateTime>>(9)?.map(utc),
         deactivated_by: parse_uuid_opt(row.get(10)?)?,
+        sso: row.get::<_, Option<bool>>(11)?.unwrap_or(false),
     })
+}
+
+pub const GROUP_COLUMNS: &str = "id, name, description, role, external_ids, created_at, updated_at";
+
+pub fn group_from_row(row: &Row<'_>) -> Result<GroupRecord, duckdb::Error> {
+    let role: Option<String> = row.get(3)?;
+    let external_ids: String = row.get(4)?;
+    Ok(GroupRecord {
+        id: parse_uuid(&row.get::<_, String>(0)?)?,
+        name: row.get(1)?,
+        description: row.get(2)?,
+        role: role
+            .map(|r| r.parse().map_err(|e| bad_text(3, format!("{e}"))))
+            .transpose()?,
+        external_ids: serde_json::from_str(&external_ids)
+            .map_err(|e| bad_text(4, format!("external_ids: {e}")))?,
+        created_at: utc(row.get(5)?),
+        updated_at: utc(row.get(6)?),
+    })
+}
+
+pub fn parse_source(raw: &str) -> Result<MembershipSource, duckdb::Error> {
+    match raw {
+        "admin" => Ok(MembershipSource::Admin),
+        "sso" => Ok(MembershipSource::Sso),
+        other => Err(bad_text(0, format!("unknown membership source {other}"))),
+    }
 }
 
 pub const SESSION_COLUMNS: &str =

@@ -3,14 +3,17 @@
 //! change roll the whole transaction back.
 
 use crate::pool::{DuckDbStore, Finish};
-use crate::{audit, links, sessions, tokens, users};
+use crate::{audit, groups, links, sessions, tokens, users};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use da_domain::store::{
-    ActivityStamp, AuditFilter, AuditRecord, CreateGuard, CreateOutcome, DeleteOutcome, LinkKind,
-    LoginCheck, LoginOutcome, OneTimeToken, SessionRecord, SessionSweep, Store, StoreError,
-    TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter, UserRecord,
+    ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
+    DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck,
+    LoginOutcome, MemberRecord, OneTimeToken, RemoveMemberOutcome, SessionRecord, SessionSweep,
+    Store, StoreError, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter,
+    UserRecord,
 };
+use da_types::{MembershipSource, Role};
 use uuid::Uuid;
 
 #[async_trait]
@@ -124,6 +127,7 @@ impl Store for DuckDbStore {
             let revoked_sessions = sessions::sweep(tx, id, SessionSweep { at, except: None })?;
             let revoked_tokens = tokens::revoke_all_of(tx, id, at)?;
             links::delete_all(tx, id)?;
+            groups::delete_memberships_of(tx, id)?;
             if !users::delete(tx, id)? {
                 return Ok(Finish::Refused(DeleteOutcome::NotFound));
             }
@@ -286,6 +290,190 @@ impl Store for DuckDbStore {
         self.write_audited(None, move |tx| {
             tokens::touch(tx, &stamps)?;
             Ok(Finish::Quiet(()))
+        })
+        .await
+    }
+
+    async fn create_group(
+        &self,
+        group: &GroupRecord,
+        audit: &AuditRecord,
+    ) -> Result<GroupOutcome, StoreError> {
+        let group = group.clone();
+        self.write_audited(Some(audit), move |tx| {
+            if groups::name_taken(tx, &group.name, None)? {
+                return Ok(Finish::Refused(GroupOutcome::NameTaken));
+            }
+            groups::insert(tx, &group)?;
+            Ok(Finish::Audited(GroupOutcome::Written(group)))
+        })
+        .await
+    }
+
+    async fn group_by_id(&self, id: Uuid) -> Result<Option<GroupRecord>, StoreError> {
+        self.read(move |conn| groups::by_id(conn, id)).await
+    }
+
+    async fn group_by_name(&self, name: &str) -> Result<Option<GroupRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| groups::by_name(conn, &name)).await
+    }
+
+    async fn list_groups(
+        &self,
+        filter: &GroupFilter,
+    ) -> Result<(Vec<(GroupRecord, u64)>, u64), StoreError> {
+        let filter = filter.clone();
+        self.read(move |conn| groups::list(conn, &filter)).await
+    }
+
+    async fn groups_with_external_ids(
+        &self,
+        values: &[String],
+    ) -> Result<Vec<GroupRecord>, StoreError> {
+        let values = values.to_vec();
+        // Groups are few: reading them all beats a JSON query per value.
+        let all = self.read(groups::all).await?;
+        Ok(all
+            .into_iter()
+            .filter(|g| g.external_ids.iter().any(|id| values.contains(id)))
+            .collect())
+    }
+
+    async fn update_group(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        change: &GroupChange,
+        audit: &AuditRecord,
+    ) -> Result<GroupOutcome, StoreError> {
+        let change = change.clone();
+        self.write_audited(Some(audit), move |tx| {
+            if let Some(name) = &change.name
+                && groups::name_taken(tx, name, Some(id))?
+            {
+                return Ok(Finish::Refused(GroupOutcome::NameTaken));
+            }
+            if !groups::apply(tx, id, at, &change)? {
+                return Ok(Finish::Refused(GroupOutcome::NotFound));
+            }
+            let group = groups::by_id(tx, id)?.ok_or(duckdb::Error::QueryReturnedNoRows)?;
+            Ok(Finish::Audited(GroupOutcome::Written(group)))
+        })
+        .await
+    }
+
+    async fn delete_group(
+        &self,
+        id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<Option<Vec<Uuid>>, StoreError> {
+        self.write_audited(Some(audit), move |tx| {
+            Ok(match groups::delete(tx, id)? {
+                Some(members) => Finish::Audited(Some(members)),
+                None => Finish::Refused(None),
+            })
+        })
+        .await
+    }
+
+    async fn group_members(&self, group_id: Uuid) -> Result<Vec<MemberRecord>, StoreError> {
+        self.read(move |conn| groups::members(conn, group_id)).await
+    }
+
+    async fn add_member(
+        &self,
+        group_id: Uuid,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<AddMemberOutcome, StoreError> {
+        self.write_audited(Some(audit), move |tx| {
+            if groups::by_id(tx, group_id)?.is_none() {
+                return Ok(Finish::Refused(AddMemberOutcome::GroupNotFound));
+            }
+            if users::active(tx, user_id)?.is_none() {
+                return Ok(Finish::Refused(AddMemberOutcome::UserNotFound));
+            }
+            Ok(match groups::membership(tx, group_id, user_id)? {
+                None => {
+                    groups::insert_member(tx, group_id, user_id, MembershipSource::Admin, at)?;
+                    Finish::Audited(AddMemberOutcome::Added)
+                }
+                Some(MembershipSource::Sso) => {
+                    groups::set_source(tx, group_id, user_id, MembershipSource::Admin)?;
+                    Finish::Audited(AddMemberOutcome::MadeAdmin)
+                }
+                Some(MembershipSource::Admin) => Finish::Quiet(AddMemberOutcome::AlreadyMember),
+            })
+        })
+        .await
+    }
+
+    async fn remove_member(
+        &self,
+        group_id: Uuid,
+        user_id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<RemoveMemberOutcome, StoreError> {
+        self.write_audited(Some(audit), move |tx| {
+            Ok(match groups::membership(tx, group_id, user_id)? {
+                None => Finish::Refused(RemoveMemberOutcome::NotMember),
+                Some(MembershipSource::Sso) => Finish::Refused(RemoveMemberOutcome::BySso),
+                Some(MembershipSource::Admin) => {
+                    groups::delete_member(tx, group_id, user_id)?;
+                    Finish::Audited(RemoveMemberOutcome::Removed)
+                }
+            })
+        })
+        .await
+    }
+
+    async fn groups_of_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<(GroupRecord, MembershipSource)>, StoreError> {
+        self.read(move |conn| groups::of_user(conn, user_id)).await
+    }
+
+    async fn group_roles_of_users(&self, users: &[Uuid]) -> Result<Vec<(Uuid, Role)>, StoreError> {
+        let users = users.to_vec();
+        self.read(move |conn| groups::roles_of_users(conn, &users))
+            .await
+    }
+
+    async fn sync_sso_memberships(
+        &self,
+        user_id: Uuid,
+        add: &[Uuid],
+        remove: &[Uuid],
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError> {
+        let (add, remove) = (add.to_vec(), remove.to_vec());
+        self.write_audited(Some(audit), move |tx| {
+            let mut added = Vec::new();
+            for group_id in add {
+                if groups::membership(tx, group_id, user_id)?.is_none()
+                    && groups::by_id(tx, group_id)?.is_some()
+                {
+                    groups::insert_member(tx, group_id, user_id, MembershipSource::Sso, at)?;
+                    added.push(group_id);
+                }
+            }
+            let mut removed = Vec::new();
+            for group_id in remove {
+                if groups::membership(tx, group_id, user_id)? == Some(MembershipSource::Sso) {
+                    groups::delete_member(tx, group_id, user_id)?;
+                    removed.push(group_id);
+                }
+            }
+            let changed = (added, removed);
+            Ok(if changed.0.is_empty() && changed.1.is_empty() {
+                Finish::Quiet(changed)
+            } else {
+                Finish::Audited(changed)
+            })
         })
         .await
     }

@@ -42,7 +42,7 @@ pub(crate) fn email_taken(conn: &Connection, email: &str) -> Result<bool, duckdb
 
 pub(crate) fn insert(conn: &Connection, user: &UserRecord) -> Result<(), duckdb::Error> {
     conn.execute(
-        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         params![
             user.id.to_string(),
             user.email,
@@ -55,6 +55,7 @@ pub(crate) fn insert(conn: &Connection, user: &UserRecord) -> Result<(), duckdb:
             ts_opt(user.last_login_at),
             ts_opt(user.deactivated_at),
             user.deactivated_by.map(|id| id.to_string()),
+            user.sso,
         ],
     )?;
     Ok(())
@@ -142,6 +143,10 @@ pub(crate) fn apply(
     if let Some(hash) = &change.password_hash {
         sets.push("password_hash = ?");
         args.push(Box::new(hash.clone()));
+    }
+    if let Some(sso) = change.sso {
+        sets.push("sso = ?");
+        args.push(Box::new(sso));
     }
     args.push(Box::new(id.to_string()));
     let changed = conn.execute(

@@ -12,9 +12,15 @@ pub struct User {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    /// The user's own role.
     pub role: Role,
+    /// The highest of the own role and the roles of the user's groups: what they act with.
+    pub effective_role: Role,
     pub active: bool,
     pub has_password: bool,
+    /// Created by, or last signed in through, single sign-on.
+    #[serde(default)]
+    pub sso: bool,
     /// Active, but has not chosen a password yet (an invite is pending).
     #[serde(default)]
     pub invited: bool,
@@ -271,8 +277,10 @@ mod tests {
                 email: "a@b.c".into(),
                 name: "a".into(),
                 role: Role::Analyst,
+                effective_role: Role::Analyst,
                 active: true,
                 has_password: false,
+                sso: false,
                 invited: true,
                 created_at: at,
                 updated_at: at,

@@ -19,6 +19,12 @@ pub mod action {
     pub const TOKEN_REVOKE: &str = "token.revoke";
     pub const TOKEN_ADMIN_REVOKE: &str = "token.admin_revoke";
     pub const TOKEN_FIRST_USE_NEW_IP: &str = "token.first_use_new_ip";
+    pub const GROUP_CREATE: &str = "group.create";
+    pub const GROUP_UPDATE: &str = "group.update";
+    pub const GROUP_DELETE: &str = "group.delete";
+    pub const GROUP_MEMBER_ADD: &str = "group.member_add";
+    pub const GROUP_MEMBER_REMOVE: &str = "group.member_remove";
+    pub const GROUP_SSO_SYNC: &str = "group.sso_sync";
 
     /// Every action above.
     pub const ALL: &[&str] = &[
@@ -38,6 +44,12 @@ pub mod action {
         TOKEN_REVOKE,
         TOKEN_ADMIN_REVOKE,
         TOKEN_FIRST_USE_NEW_IP,
+        GROUP_CREATE,
+        GROUP_UPDATE,
+        GROUP_DELETE,
+        GROUP_MEMBER_ADD,
+        GROUP_MEMBER_REMOVE,
+        GROUP_SSO_SYNC,
     ];
 }
 

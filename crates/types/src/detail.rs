@@ -39,6 +39,13 @@ pub const TOKEN_TTL_RANGE: &str = "ttl_seconds must be between 1 and 315360000";
 pub const TOKEN_ROLE_TOO_HIGH: &str = "Token role cannot exceed your own role";
 pub const CLI_NOT_FOUND: &str = "CLI binary not found on this server";
 pub const BAD_SERVER_URL: &str = "Unexpected server URL format";
+pub const SSO_ONLY: &str = "This account signs in with single sign-on.";
+pub const GROUP_NOT_FOUND: &str = "Group not found";
+pub const GROUP_NAME_TAKEN: &str = "Group with this name already exists";
+pub const MEMBERSHIP_NOT_FOUND: &str = "Membership not found";
+pub const MEMBERSHIP_BY_SSO: &str = "Membership is managed by single sign-on";
+pub const GROUP_NOTHING_TO_UPDATE: &str =
+    "At least one of name, description, role or external_ids is required";
 pub const ALREADY_HAS_PASSWORD: &str = "User has already set a password";
 pub const INVITE_DEACTIVATED: &str = "Cannot invite a deactivated user";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
@@ -62,6 +69,8 @@ pub enum AuthFailure {
     TokenExpired,
     InvalidLogin,
     NoPassword,
+    /// A password login for an account that signs in through the identity provider.
+    SsoOnly,
 }
 
 impl AuthFailure {
@@ -77,6 +86,7 @@ impl AuthFailure {
             AuthFailure::TokenExpired => TOKEN_EXPIRED,
             AuthFailure::InvalidLogin => INVALID_LOGIN,
             AuthFailure::NoPassword => NO_PASSWORD,
+            AuthFailure::SsoOnly => SSO_ONLY,
         }
     }
 }
@@ -93,16 +103,28 @@ pub enum LoginError {
     Email,
     RateLimited,
     Unavailable,
+    SsoOnly,
+    SsoNotConfigured,
+    SsoFailed,
+    NoEmail,
+    DomainNotAllowed,
+    NotProvisioned,
 }
 
 impl LoginError {
-    const ALL: [LoginError; 6] = [
+    const ALL: [LoginError; 12] = [
         LoginError::Credentials,
         LoginError::Deactivated,
         LoginError::NoPassword,
         LoginError::Email,
         LoginError::RateLimited,
         LoginError::Unavailable,
+        LoginError::SsoOnly,
+        LoginError::SsoNotConfigured,
+        LoginError::SsoFailed,
+        LoginError::NoEmail,
+        LoginError::DomainNotAllowed,
+        LoginError::NotProvisioned,
     ];
 
     pub fn code(self) -> &'static str {
@@ -113,6 +135,12 @@ impl LoginError {
             LoginError::Email => "email",
             LoginError::RateLimited => "rate_limited",
             LoginError::Unavailable => "unavailable",
+            LoginError::SsoOnly => "sso_only",
+            LoginError::SsoNotConfigured => "sso_not_configured",
+            LoginError::SsoFailed => "sso_failed",
+            LoginError::NoEmail => "no_email",
+            LoginError::DomainNotAllowed => "domain_not_allowed",
+            LoginError::NotProvisioned => "not_provisioned",
         }
     }
 
@@ -124,6 +152,18 @@ impl LoginError {
             LoginError::Email => crate::validation::EMAIL_INVALID,
             LoginError::RateLimited => "Too many attempts. Wait a minute and try again.",
             LoginError::Unavailable => "Signing in is not possible right now. Try again shortly.",
+            LoginError::SsoOnly => SSO_ONLY,
+            LoginError::SsoNotConfigured => "Single sign-on is not set up on this server.",
+            LoginError::SsoFailed => {
+                "Single sign-on did not work. Try again, or ask an administrator."
+            }
+            LoginError::NoEmail => {
+                "Your identity provider did not share a verified email address with this server."
+            }
+            LoginError::DomainNotAllowed => "Accounts of your email domain may not sign in here.",
+            LoginError::NotProvisioned => {
+                "There is no account for you on this server yet. Ask an administrator."
+            }
         }
     }
 

@@ -128,7 +128,12 @@ pub struct MeResponse {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    /// The user's own role.
     pub role: Role,
+    /// The role this request acts with: the highest of the own role and the groups' roles,
+    /// narrowed by a token's role.
+    pub effective_role: Role,
+    pub groups: Vec<crate::GroupRef>,
     pub active: bool,
     #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,

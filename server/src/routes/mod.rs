@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod cli;
+pub mod groups;
 pub mod health;
 pub mod me;
 pub mod tokens;
@@ -12,7 +13,7 @@ pub mod users;
 use crate::http_error::HttpError;
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use da_types::ErrorCode;
 
 pub fn router() -> Router<AppState> {
@@ -39,6 +40,19 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/users/{id}/sessions",
             get(users::sessions).delete(users::revoke_sessions),
+        )
+        .route("/api/users/{id}/groups", get(groups::of_user))
+        .route("/api/groups", get(groups::list).post(groups::create))
+        .route(
+            "/api/groups/{id}",
+            get(groups::get)
+                .patch(groups::update)
+                .delete(groups::delete),
+        )
+        .route("/api/groups/{id}/members", get(groups::members))
+        .route(
+            "/api/groups/{id}/members/{user_id}",
+            put(groups::add_member).delete(groups::remove_member),
         )
         .route("/api/admin/audit", get(audit::list))
         .route("/auth/token", post(auth::login))

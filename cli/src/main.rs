@@ -52,7 +52,7 @@ enum Command {
     /// Who you are, tokens, importing a token
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Administer users, tokens and the audit log (admins)
+    /// Administer users, groups, tokens and the audit log (admins)
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Read or change settings in config.toml
@@ -118,6 +118,9 @@ enum AdminCommand {
     /// Users
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Groups, the roles they grant and their members
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Everyone's tokens
     #[command(subcommand)]
     Tokens(AdminTokensCommand),
@@ -204,6 +207,87 @@ enum UsersCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum GroupsCommand {
+    /// List groups, ordered by name
+    List {
+        /// Part of a name
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// A group and its members
+    Show {
+        #[arg(value_name = "GROUP")]
+        group: String,
+    },
+    /// Create a group
+    Create {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// The role membership grants
+        #[arg(long, value_parser = roles())]
+        role: Option<String>,
+        /// An identity-provider group value that maps onto it (repeatable)
+        #[arg(long = "external-id", value_name = "VALUE")]
+        external_ids: Vec<String>,
+    },
+    /// Change a group's name, description, role or external ids
+    Update {
+        #[arg(value_name = "GROUP")]
+        group: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// The role membership grants
+        #[arg(long, value_parser = roles(), conflicts_with = "no_role")]
+        role: Option<String>,
+        /// Membership grants no role any more
+        #[arg(long)]
+        no_role: bool,
+        /// Replace the external ids with these (repeatable)
+        #[arg(
+            long = "external-id",
+            value_name = "VALUE",
+            conflicts_with = "no_external_ids"
+        )]
+        external_ids: Vec<String>,
+        /// Remove every external id
+        #[arg(long)]
+        no_external_ids: bool,
+    },
+    /// Delete a group with its memberships
+    Delete {
+        #[arg(value_name = "GROUP")]
+        group: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// A group's members and how they came to be in it
+    Members {
+        #[arg(value_name = "GROUP")]
+        group: String,
+    },
+    /// Put a user in a group (nothing happens if they are in it)
+    AddMember {
+        #[arg(value_name = "GROUP")]
+        group: String,
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+    /// Take a user out of a group (not memberships single sign-on manages)
+    RemoveMember {
+        #[arg(value_name = "GROUP")]
+        group: String,
+        #[arg(value_name = "USER")]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum AdminTokensCommand {
     /// List tokens, newest first
     List {
@@ -250,7 +334,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    use commands::{admin, auth, config};
+    use commands::{admin, auth, config, groups};
     let ctx = Context::new(cli.server, cli.token, cli.json)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -304,6 +388,53 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     password_stdin,
                 } => admin::set_password(&ctx, &user, password_stdin).await,
                 UsersCommand::Delete { user, yes } => admin::delete_user(&ctx, &user, yes).await,
+            },
+            Command::Admin(AdminCommand::Groups(command)) => match command {
+                GroupsCommand::List { search, limit } => groups::list(&ctx, search, limit).await,
+                GroupsCommand::Show { group } => groups::show(&ctx, &group).await,
+                GroupsCommand::Create {
+                    name,
+                    description,
+                    role,
+                    external_ids,
+                } => {
+                    let request = da_types::CreateGroupRequest {
+                        name,
+                        description,
+                        role,
+                        external_ids: Some(external_ids),
+                    };
+                    groups::create(&ctx, request).await
+                }
+                GroupsCommand::Update {
+                    group,
+                    name,
+                    description,
+                    role,
+                    no_role,
+                    external_ids,
+                    no_external_ids,
+                } => {
+                    let request = da_types::UpdateGroupRequest {
+                        name,
+                        description,
+                        role: if no_role { Some(None) } else { role.map(Some) },
+                        external_ids: if no_external_ids {
+                            Some(Vec::new())
+                        } else {
+                            (!external_ids.is_empty()).then_some(external_ids)
+                        },
+                    };
+                    groups::update(&ctx, &group, request).await
+                }
+                GroupsCommand::Delete { group, yes } => groups::delete(&ctx, &group, yes).await,
+                GroupsCommand::Members { group } => groups::members(&ctx, &group).await,
+                GroupsCommand::AddMember { group, user } => {
+                    groups::add_member(&ctx, &group, &user).await
+                }
+                GroupsCommand::RemoveMember { group, user } => {
+                    groups::remove_member(&ctx, &group, &user).await
+                }
             },
             Command::Admin(AdminCommand::Tokens(command)) => match command {
                 AdminTokensCommand::List {

@@ -190,3 +190,12 @@ mod tests {
         assert_eq!(relative_to(now + Duration::days(3650), now), "in 10 years");
     }
 }
+
+/// The own role, with the role in force when groups (or a token) make it differ.
+pub fn role_in_force(own: da_types::Role, effective: da_types::Role) -> String {
+    if own == effective {
+        own.to_string()
+    } else {
+        format!("{effective} (own role {own})")
+    }
+}

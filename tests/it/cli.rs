@@ -823,3 +823,157 @@ async fn logout_while_the_server_is_down_forgets_locally_and_says_what_remains()
     assert!(out.stderr.contains("stays valid until"), "{out:?}");
     assert!(da.credentials().get(&base_url).is_none(), "forgotten here");
 }
+
+#[tokio::test]
+async fn admins_manage_groups_by_name_or_id() {
+    let server = TestServer::start().await;
+    server
+        .create_user("ana@example.com", "viewer", "correct-horse-1")
+        .await;
+    let da = admin_da(&server).await;
+
+    let created = da
+        .run(&[
+            "admin",
+            "groups",
+            "create",
+            "Data Team",
+            "--description",
+            "Queries all day",
+            "--role",
+            "analyst",
+            "--external-id",
+            "data@example.com",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(created["role"], "analyst");
+    assert_eq!(created["external_ids"][0], "data@example.com");
+    let id = created["id"].as_str().unwrap().to_owned();
+    // A second group whose name contains the first's: names are matched whole.
+    da.run(&["admin", "groups", "create", "Data Team Leads"])
+        .await
+        .ok();
+    let dup = da.run(&["admin", "groups", "create", "data team"]).await;
+    dup.expect_code(1);
+    assert!(
+        dup.stderr.contains("Group with this name already exists"),
+        "{dup:?}"
+    );
+
+    let table = da.run(&["admin", "groups", "list"]).await;
+    table.ok();
+    assert_eq!(table.stdout.lines().count(), 3, "{table:?}");
+    assert!(table.stdout.contains("data@example.com"), "{table:?}");
+
+    let added = da
+        .run(&[
+            "admin",
+            "groups",
+            "add-member",
+            "DATA TEAM",
+            "ana@example.com",
+        ])
+        .await;
+    added.ok();
+    assert!(
+        added
+            .stdout
+            .contains("ana@example.com is in the group Data Team"),
+        "{added:?}"
+    );
+    let members = da
+        .run(&["admin", "groups", "members", &id, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(members[0]["email"], "ana@example.com");
+    assert_eq!(members[0]["source"], "admin");
+    let users = da.run(&["admin", "users", "list", "--search", "ana"]).await;
+    users.ok();
+    assert!(
+        users.stdout.contains("analyst (own role viewer)"),
+        "{users:?}"
+    );
+
+    let shown = da.run(&["admin", "groups", "show", "Data Team"]).await;
+    shown.ok();
+    for expected in [
+        "Queries all day",
+        "grants role:",
+        "analyst",
+        "ana@example.com",
+    ] {
+        assert!(shown.stdout.contains(expected), "{expected}: {shown:?}");
+    }
+
+    let updated = da
+        .run(&[
+            "admin",
+            "groups",
+            "update",
+            "Data Team",
+            "--no-role",
+            "--no-external-ids",
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(updated["role"], serde_json::Value::Null);
+    assert_eq!(updated["external_ids"], serde_json::json!([]));
+    let nothing = da.run(&["admin", "groups", "update", "Data Team"]).await;
+    nothing.expect_code(2);
+    let clash = da
+        .run(&[
+            "admin",
+            "groups",
+            "update",
+            "Data Team",
+            "--role",
+            "admin",
+            "--no-role",
+        ])
+        .await;
+    clash.expect_code(2);
+
+    da.run(&[
+        "admin",
+        "groups",
+        "remove-member",
+        "Data Team",
+        "ana@example.com",
+    ])
+    .await
+    .ok();
+    let again = da
+        .run(&[
+            "admin",
+            "groups",
+            "remove-member",
+            "Data Team",
+            "ana@example.com",
+        ])
+        .await;
+    again.expect_code(4);
+    assert!(again.stderr.contains("Membership not found"), "{again:?}");
+    let missing = da.run(&["admin", "groups", "show", "Nobody"]).await;
+    missing.expect_code(4);
+    assert!(missing.stderr.contains("no group named"), "{missing:?}");
+
+    let refused = da.run(&["admin", "groups", "delete", "Data Team"]).await;
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("--yes"), "{refused:?}");
+    da.run(&["admin", "groups", "delete", "Data Team", "--yes"])
+        .await
+        .ok();
+    let left = da
+        .run(&["admin", "groups", "list", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    assert_eq!(left[0]["name"], "Data Team Leads");
+}

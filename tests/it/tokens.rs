@@ -211,7 +211,11 @@ async fn only_interactive_sessions_create_tokens_and_roles_only_narrow() {
     };
     let (_, viewer_pat) = pat(&server, &admin, &narrowed).await;
     let me = viewer_pat.me().await.unwrap();
-    assert_eq!(me.effective_role.as_str(), "viewer", "the token acts as a viewer");
+    assert_eq!(
+        me.effective_role.as_str(),
+        "viewer",
+        "the token acts as a viewer"
+    );
     assert_eq!(me.role.as_str(), "admin", "its owner is still an admin");
     assert_eq!(
         refused(viewer_pat.list_users(&UserListParams::default()).await),

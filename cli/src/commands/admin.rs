@@ -21,9 +21,13 @@ const PAGE: u32 = if da_types::paging::USERS_MAX < da_types::paging::TOKENS_MAX 
     da_types::paging::TOKENS_MAX
 };
 
-/// Up to `limit` items of an offset-paged listing, in pages of at most [`PAGE`], and the
+/// Up to `limit` items of an offset-paged listing, in pages of at most `page`, and the
 /// server's total. `fetch(page_limit, offset)` asks for one page.
-async fn collect_pages<T, F, Fut>(limit: u32, mut fetch: F) -> Result<(Vec<T>, u64), ClientError>
+pub(crate) async fn collect_pages<T, F, Fut>(
+    limit: u32,
+    page: u32,
+    mut fetch: F,
+) -> Result<(Vec<T>, u64), ClientError>
 where
     F: FnMut(u32, usize) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, u64), ClientError>>,
@@ -31,11 +35,11 @@ where
     let mut items = Vec::new();
     let mut total = 0;
     while items.len() < limit as usize {
-        let want = (limit as usize - items.len()).min(PAGE as usize);
-        let (page, count) = fetch(want as u32, items.len()).await?;
+        let want = (limit as usize - items.len()).min(page as usize);
+        let (batch, count) = fetch(want as u32, items.len()).await?;
         total = count;
-        let last = page.len() < want;
-        items.extend(page);
+        let last = batch.len() < want;
+        items.extend(batch);
         if last {
             break;
         }
@@ -43,7 +47,7 @@ where
     Ok((items, total))
 }
 
-async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
+pub(crate) async fn resolve_user(session: &Session, key: &str) -> Result<User, CliError> {
     let email = match UserRef::parse(key).map_err(CliError::usage)? {
         UserRef::Id(id) => {
             return session
@@ -85,7 +89,7 @@ pub async fn list_users(
         ..Default::default()
     };
     let client = &session.client;
-    let (users, total) = collect_pages(limit, |page_limit, offset| {
+    let (users, total) = collect_pages(limit, PAGE, |page_limit, offset| {
         params.limit = Some(page_limit.to_string());
         params.offset = Some(offset.to_string());
         let params = params.clone();
@@ -102,7 +106,7 @@ pub async fn list_users(
             user.id.to_string(),
             user.email.clone(),
             user.name.clone(),
-            user.role.to_string(),
+            crate::output::role_in_force(user.role, user.effective_role),
             if user.active { "active" } else { "inactive" }.to_owned(),
             maybe_relative(user.last_login_at, "never"),
         ]);
@@ -290,7 +294,7 @@ pub async fn list_tokens(
         ..Default::default()
     };
     let client = &session.client;
-    let (tokens, total) = collect_pages(limit, |page_limit, offset| {
+    let (tokens, total) = collect_pages(limit, PAGE, |page_limit, offset| {
         params.limit = Some(page_limit.to_string());
         params.offset = Some(offset.to_string());
         let params = params.clone();
@@ -416,7 +420,7 @@ mod tests {
     /// A listing of `total` numbers served the way the API pages it.
     async fn pages(limit: u32, total: usize) -> (Vec<usize>, u64, Vec<(u32, usize)>) {
         let mut calls = Vec::new();
-        let (items, count) = collect_pages(limit, |page_limit, offset| {
+        let (items, count) = collect_pages(limit, PAGE, |page_limit, offset| {
             calls.push((page_limit, offset));
             let page: Vec<usize> = (offset..total).take(page_limit as usize).collect();
             async move { Ok((page, total as u64)) }

@@ -114,6 +114,8 @@ struct Whoami<'a> {
     email: &'a str,
     name: &'a str,
     role: da_types::Role,
+    effective_role: da_types::Role,
+    groups: Vec<&'a str>,
     server: &'a str,
     credential: WhoamiCredential,
 }
@@ -143,6 +145,8 @@ pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
             email: &me.email,
             name: &me.name,
             role: me.role,
+            effective_role: me.effective_role,
+            groups: me.groups.iter().map(|g| g.name.as_str()).collect(),
             server: &session.server,
             credential: WhoamiCredential {
                 kind: match kind {
@@ -158,7 +162,14 @@ pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
     let mut table = Table::new(&["", ""]);
     table.row(vec!["email:".into(), me.email.clone()]);
     table.row(vec!["name:".into(), me.name.clone()]);
-    table.row(vec!["role:".into(), me.role.to_string()]);
+    table.row(vec![
+        "role:".into(),
+        crate::output::role_in_force(me.role, me.effective_role),
+    ]);
+    if !me.groups.is_empty() {
+        let names: Vec<&str> = me.groups.iter().map(|g| g.name.as_str()).collect();
+        table.row(vec!["groups:".into(), names.join(", ")]);
+    }
     table.row(vec!["server:".into(), session.server.clone()]);
     table.row(vec![
         "credential:".into(),
@@ -215,6 +226,7 @@ pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
             "server": server,
             "email": me.email,
             "role": me.role,
+            "effective_role": me.effective_role,
             "kind": kind,
             "expires_at": me.credential.expires_at,
         }));
@@ -227,7 +239,7 @@ pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
         "Saved a {} for {} ({}) on {server}; it {expiry}",
         kind.describe(),
         me.email,
-        me.role
+        crate::output::role_in_force(me.role, me.effective_role)
     );
     Ok(())
 }

@@ -105,6 +105,9 @@ impl Services {
 
         let failure = match &user {
             None => Some((failure::UNKNOWN_EMAIL, AuthFailure::InvalidLogin)),
+            Some(u) if u.password_hash.is_none() && u.sso => {
+                Some((failure::SSO_ONLY, AuthFailure::SsoOnly))
+            }
             Some(u) if u.password_hash.is_none() => {
                 Some((failure::NO_PASSWORD, AuthFailure::NoPassword))
             }

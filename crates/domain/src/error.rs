@@ -65,6 +65,7 @@ impl Error {
         match self {
             Error::Unauthenticated(AuthFailure::AccountDeactivated) => LoginError::Deactivated,
             Error::Unauthenticated(AuthFailure::NoPassword) => LoginError::NoPassword,
+            Error::Unauthenticated(AuthFailure::SsoOnly) => LoginError::SsoOnly,
             Error::Unauthenticated(_) => LoginError::Credentials,
             Error::RateLimited { .. } => LoginError::RateLimited,
             // The only 400 a login gives is a malformed email.

@@ -14,7 +14,7 @@ use crate::store::{
 };
 use chrono::Utc;
 use da_types::groups::GROUP_NAME_MAX_CHARS;
-use da_types::paging::USERS_MAX;
+use da_types::paging::GROUPS_MAX;
 use da_types::validation::check_no_control_chars;
 use da_types::{
     CreateGroupRequest, Group, GroupListParams, GroupMember, GroupPage, MembershipSource, Role,
@@ -117,7 +117,7 @@ impl Services {
     ) -> Result<GroupPage, Error> {
         let filter = GroupFilter {
             search: text_filter(params.q.as_deref()),
-            limit: parse_limit(params.limit.as_deref(), USERS_MAX, USERS_MAX)?,
+            limit: parse_limit(params.limit.as_deref(), GROUPS_MAX, GROUPS_MAX)?,
             offset: parse_offset(params.offset.as_deref())?,
         };
         let (groups, total) = self.inner.store.list_groups(&filter).await?;
@@ -134,18 +134,6 @@ impl Services {
     pub async fn get_group(&self, _admin: &Admin, id: Uuid) -> Result<Group, Error> {
         let group = self.existing_group(id).await?;
         Ok(group_view(&group, self.member_count(id).await?))
-    }
-
-    /// A group named by id or (case-insensitive) name, for the CLI's `GROUP` arguments.
-    pub async fn find_group(&self, _admin: &Admin, key: &str) -> Result<Option<Group>, Error> {
-        let group = match Uuid::parse_str(key.trim()) {
-            Ok(id) => self.inner.store.group_by_id(id).await?,
-            Err(_) => self.inner.store.group_by_name(key).await?,
-        };
-        match group {
-            Some(group) => Ok(Some(group_view(&group, self.member_count(group.id).await?))),
-            None => Ok(None),
-        }
     }
 
     /// `POST /api/groups`.

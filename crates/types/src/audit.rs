@@ -59,6 +59,8 @@ pub mod failure {
     pub const NO_PASSWORD: &str = "no_password";
     pub const WRONG_PASSWORD: &str = "wrong_password";
     pub const DEACTIVATED: &str = "deactivated";
+    /// A password login to an account that signs in with single sign-on only.
+    pub const SSO_ONLY: &str = "sso_only";
 }
 
 /// `issued_by` of `user.reset_password`.

@@ -4,6 +4,8 @@
 pub const USERS_MAX: u32 = 1000;
 /// Largest (and default) `limit` of `GET /auth/admin/tokens`.
 pub const TOKENS_MAX: u32 = 1000;
+/// Largest (and default) `limit` of `GET /api/groups`.
+pub const GROUPS_MAX: u32 = 1000;
 /// Largest `limit` of `GET /api/admin/audit`.
 pub const AUDIT_MAX: u32 = 500;
 /// Default `limit` of `GET /api/admin/audit`.

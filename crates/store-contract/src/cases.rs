@@ -3,11 +3,12 @@
 use crate::fixtures::{add_user, audited, link, now, row, session, token, user};
 use chrono::Duration;
 use da_domain::store::{
-    ActiveChange, ActivityStamp, AuditFilter, CreateGuard, CreateOutcome, CredentialRef,
-    DeleteOutcome, LinkKind, LoginCheck, LoginOutcome, SessionSweep, Store, TokenFilter,
-    UpdateOutcome, UserChange, UserFilter,
+    ActiveChange, ActivityStamp, AddMemberOutcome, AuditFilter, CreateGuard, CreateOutcome,
+    CredentialRef, DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind,
+    LoginCheck, LoginOutcome, RemoveMemberOutcome, SessionSweep, Store, TokenFilter, UpdateOutcome,
+    UserChange, UserFilter,
 };
-use da_types::{CredentialKind, Role, TokenStatus};
+use da_types::{CredentialKind, MembershipSource, Role, TokenStatus};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 use uuid::Uuid;
@@ -1281,6 +1282,484 @@ pub async fn a_deactivation_racing_a_cold_cache_fill_holds(db: Db) {
                 ))
             ),
             "round {round}: a deactivated user's token still authenticates: {after:?}"
+        );
+    }
+}
+
+fn group(name: &str, role: Option<Role>, external_ids: &[&str]) -> GroupRecord {
+    let at = now();
+    GroupRecord {
+        id: Uuid::new_v4(),
+        name: name.to_owned(),
+        description: format!("about {name}"),
+        role,
+        external_ids: external_ids.iter().map(|s| (*s).to_owned()).collect(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn add_group(db: &Db, name: &str, role: Option<Role>, external_ids: &[&str]) -> GroupRecord {
+    let record = group(name, role, external_ids);
+    assert_eq!(
+        db.create_group(&record, &row("group.create"))
+            .await
+            .unwrap(),
+        GroupOutcome::Written(record.clone())
+    );
+    record
+}
+
+pub async fn groups_are_created_found_listed_changed_and_deleted(db: Db) {
+    let analysts = add_group(&db, "Analysts", Some(Role::Analyst), &["g-analysts"]).await;
+    let admins = add_group(&db, "Admins", Some(Role::Admin), &["g-admins", "g-root"]).await;
+    let plain = add_group(&db, "Book Club", None, &[]).await;
+    assert_eq!(
+        db.create_group(&group("ANALYSTS", None, &[]), &row("group.create"))
+            .await
+            .unwrap(),
+        GroupOutcome::NameTaken,
+        "names are unique case-insensitively"
+    );
+    assert_eq!(
+        audited(&db, "group.create").await,
+        3,
+        "refusals write no row"
+    );
+
+    assert_eq!(
+        db.group_by_id(analysts.id).await.unwrap(),
+        Some(analysts.clone())
+    );
+    assert_eq!(db.group_by_id(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(
+        db.group_by_name("book club").await.unwrap(),
+        Some(plain.clone())
+    );
+    assert_eq!(db.group_by_name("Book").await.unwrap(), None);
+
+    let list = |search: Option<&str>, limit: u32, offset: u64| {
+        let db = db.clone();
+        let filter = GroupFilter {
+            search: search.map(str::to_owned),
+            limit,
+            offset,
+        };
+        async move {
+            let (groups, total) = db.list_groups(&filter).await.unwrap();
+            (
+                groups
+                    .into_iter()
+                    .map(|(g, count)| (g.name, count))
+                    .collect::<Vec<_>>(),
+                total,
+            )
+        }
+    };
+    let user = add_user(&db, "ann@example.com", Role::Viewer).await;
+    db.add_member(analysts.id, user.id, now(), &row("group.member_add"))
+        .await
+        .unwrap();
+    assert_eq!(
+        list(None, 100, 0).await,
+        (
+            vec![
+                ("Admins".into(), 0),
+                ("Analysts".into(), 1),
+                ("Book Club".into(), 0)
+            ],
+            3
+        ),
+        "by name, with member counts"
+    );
+    assert_eq!(list(Some("ADMIN"), 100, 0).await.1, 1);
+    assert_eq!(
+        list(Some("about book"), 100, 0).await.0,
+        [("Book Club".into(), 0)],
+        "the description is searched too"
+    );
+    assert_eq!(
+        list(None, 1, 1).await,
+        (vec![("Analysts".into(), 1)], 3),
+        "paged, with the total of all matches"
+    );
+
+    let mut values = db
+        .groups_with_external_ids(&["g-root".into(), "g-analysts".into(), "unknown".into()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.name)
+        .collect::<Vec<_>>();
+    values.sort();
+    assert_eq!(values, ["Admins", "Analysts"]);
+    assert!(db.groups_with_external_ids(&[]).await.unwrap().is_empty());
+    assert!(
+        db.groups_with_external_ids(&["G-ROOT".into()])
+            .await
+            .unwrap()
+            .is_empty(),
+        "external ids match exactly"
+    );
+
+    // A change writes only its columns.
+    let later = analysts.updated_at + Duration::seconds(5);
+    let changed = db
+        .update_group(
+            analysts.id,
+            later,
+            &GroupChange {
+                role: Some(None),
+                ..Default::default()
+            },
+            &row("group.update"),
+        )
+        .await
+        .unwrap();
+    let expected = GroupRecord {
+        role: None,
+        updated_at: later,
+        ..analysts.clone()
+    };
+    assert_eq!(changed, GroupOutcome::Written(expected.clone()));
+    assert_eq!(db.group_by_id(analysts.id).await.unwrap(), Some(expected));
+    let renamed = db
+        .update_group(
+            analysts.id,
+            later,
+            &GroupChange {
+                name: Some("Data".into()),
+                description: Some(String::new()),
+                external_ids: Some(vec!["g-data".into()]),
+                role: Some(Some(Role::KmAdmin)),
+            },
+            &row("group.update"),
+        )
+        .await
+        .unwrap();
+    let GroupOutcome::Written(renamed) = renamed else {
+        panic!("{renamed:?}")
+    };
+    assert_eq!(
+        (
+            renamed.name.as_str(),
+            renamed.description.as_str(),
+            renamed.role,
+            renamed.external_ids.clone(),
+            renamed.created_at
+        ),
+        (
+            "Data",
+            "",
+            Some(Role::KmAdmin),
+            vec!["g-data".to_owned()],
+            analysts.created_at
+        )
+    );
+    assert_eq!(db.group_by_name("analysts").await.unwrap(), None);
+    let same_name_other_case = db
+        .update_group(
+            analysts.id,
+            later,
+            &GroupChange {
+                name: Some("DATA".into()),
+                ..Default::default()
+            },
+            &row("group.update"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(same_name_other_case, GroupOutcome::Written(ref g) if g.name == "DATA"),
+        "a group may change the case of its own name"
+    );
+    for (id, change, expected) in [
+        (
+            plain.id,
+            GroupChange {
+                name: Some("admins".into()),
+                ..Default::default()
+            },
+            GroupOutcome::NameTaken,
+        ),
+        (
+            Uuid::new_v4(),
+            GroupChange {
+                description: Some("x".into()),
+                ..Default::default()
+            },
+            GroupOutcome::NotFound,
+        ),
+    ] {
+        assert_eq!(
+            db.update_group(id, later, &change, &row("group.update"))
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(audited(&db, "group.update").await, 3);
+    assert_eq!(db.group_by_id(plain.id).await.unwrap(), Some(plain.clone()));
+
+    assert_eq!(
+        db.delete_group(analysts.id, &row("group.delete"))
+            .await
+            .unwrap(),
+        Some(vec![user.id]),
+        "the members it had"
+    );
+    assert_eq!(db.group_by_id(analysts.id).await.unwrap(), None);
+    assert!(db.groups_of_user(user.id).await.unwrap().is_empty());
+    assert_eq!(
+        db.delete_group(analysts.id, &row("group.delete"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(audited(&db, "group.delete").await, 1);
+    assert_eq!(list(None, 100, 0).await.1, 2);
+    let _ = admins;
+}
+
+pub async fn memberships_are_added_removed_and_synced_by_source(db: Db) {
+    let analysts = add_group(&db, "Analysts", Some(Role::Analyst), &["a"]).await;
+    let admins = add_group(&db, "Admins", Some(Role::Admin), &["b"]).await;
+    let club = add_group(&db, "Club", None, &["c"]).await;
+    let ann = add_user(&db, "ann@example.com", Role::Viewer).await;
+    let bob = add_user(&db, "bob@example.com", Role::Viewer).await;
+    let add = |group: Uuid, user: Uuid| {
+        let db = db.clone();
+        async move {
+            db.add_member(group, user, now(), &row("group.member_add"))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(add(analysts.id, ann.id).await, AddMemberOutcome::Added);
+    assert_eq!(
+        add(analysts.id, ann.id).await,
+        AddMemberOutcome::AlreadyMember
+    );
+    assert_eq!(
+        add(Uuid::new_v4(), ann.id).await,
+        AddMemberOutcome::GroupNotFound
+    );
+    assert_eq!(
+        add(analysts.id, Uuid::new_v4()).await,
+        AddMemberOutcome::UserNotFound
+    );
+    assert_eq!(add(analysts.id, bob.id).await, AddMemberOutcome::Added);
+    assert_eq!(
+        audited(&db, "group.member_add").await,
+        2,
+        "only changes are audited"
+    );
+
+    // Single sign-on adds its own memberships, never over an admin's.
+    let (added, removed) = db
+        .sync_sso_memberships(
+            ann.id,
+            &[analysts.id, admins.id, club.id],
+            &[],
+            now(),
+            &row("group.sso_sync"),
+        )
+        .await
+        .unwrap();
+    let mut added_sorted = added.clone();
+    added_sorted.sort();
+    let mut expected = vec![admins.id, club.id];
+    expected.sort();
+    assert_eq!((added_sorted, removed), (expected, vec![]));
+    let sources = |user: Uuid| {
+        let db = db.clone();
+        async move {
+            db.groups_of_user(user)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(g, source)| (g.name, source))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        sources(ann.id).await,
+        [
+            ("Admins".into(), MembershipSource::Sso),
+            ("Analysts".into(), MembershipSource::Admin),
+            ("Club".into(), MembershipSource::Sso)
+        ],
+        "by name"
+    );
+    // The same sync again changes nothing and writes no row.
+    assert_eq!(
+        db.sync_sso_memberships(
+            ann.id,
+            &[analysts.id, admins.id, club.id],
+            &[],
+            now(),
+            &row("group.sso_sync"),
+        )
+        .await
+        .unwrap(),
+        (vec![], vec![])
+    );
+    assert_eq!(audited(&db, "group.sso_sync").await, 1);
+
+    let mut roles = db
+        .group_roles_of_users(&[ann.id, bob.id, Uuid::new_v4()])
+        .await
+        .unwrap();
+    roles.sort_by_key(|(user, role)| (*user, *role));
+    let mut expected = vec![
+        (ann.id, Role::Analyst),
+        (ann.id, Role::Admin),
+        (bob.id, Role::Analyst),
+    ];
+    expected.sort_by_key(|(user, role)| (*user, *role));
+    assert_eq!(roles, expected, "groups without a role grant nothing");
+    assert!(db.group_roles_of_users(&[]).await.unwrap().is_empty());
+
+    let members = db.group_members(analysts.id).await.unwrap();
+    assert_eq!(
+        members
+            .iter()
+            .map(|m| (m.email.as_str(), m.name.as_str(), m.source))
+            .collect::<Vec<_>>(),
+        [
+            ("ann@example.com", "ann", MembershipSource::Admin),
+            ("bob@example.com", "bob", MembershipSource::Admin)
+        ]
+    );
+    assert!(db.group_members(Uuid::new_v4()).await.unwrap().is_empty());
+
+    // An admin cannot take away what single sign-on manages, but can take it over.
+    let remove = |group: Uuid, user: Uuid| {
+        let db = db.clone();
+        async move {
+            db.remove_member(group, user, &row("group.member_remove"))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(remove(club.id, ann.id).await, RemoveMemberOutcome::BySso);
+    assert_eq!(add(club.id, ann.id).await, AddMemberOutcome::MadeAdmin);
+    assert_eq!(remove(club.id, ann.id).await, RemoveMemberOutcome::Removed);
+    assert_eq!(
+        remove(club.id, ann.id).await,
+        RemoveMemberOutcome::NotMember
+    );
+    assert_eq!(
+        remove(Uuid::new_v4(), ann.id).await,
+        RemoveMemberOutcome::NotMember
+    );
+    assert_eq!(audited(&db, "group.member_remove").await, 1);
+
+    // A sync removes only its own memberships.
+    let (added, removed) = db
+        .sync_sso_memberships(
+            ann.id,
+            &[],
+            &[analysts.id, admins.id],
+            now(),
+            &row("group.sso_sync"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((added, removed), (vec![], vec![admins.id]));
+    assert_eq!(
+        sources(ann.id).await,
+        [("Analysts".into(), MembershipSource::Admin)]
+    );
+
+    // A deleted user's memberships go with them (an admin stays, so the delete is allowed).
+    add_user(&db, "root@example.com", Role::Admin).await;
+    assert!(matches!(
+        db.delete_user(bob.id, now(), &row("user.delete"))
+            .await
+            .unwrap(),
+        DeleteOutcome::Deleted { .. }
+    ));
+    assert_eq!(db.group_members(analysts.id).await.unwrap().len(), 1);
+    assert!(db.group_roles_of_users(&[bob.id]).await.unwrap().is_empty());
+}
+
+pub async fn racing_group_writes_keep_names_unique_and_members_single(db: Db) {
+    for round in 0..10 {
+        // Creates of one name, in different cases, at once: exactly one wins.
+        let mut creates = JoinSet::new();
+        for i in 0..6 {
+            let db = db.clone();
+            let name = if i % 2 == 0 {
+                format!("Team {round}")
+            } else {
+                format!("TEAM {round}")
+            };
+            creates.spawn(async move {
+                db.create_group(&group(&name, None, &[]), &row("group.create"))
+                    .await
+                    .unwrap()
+            });
+        }
+        let outcomes = creates.join_all().await;
+        let wins = outcomes
+            .iter()
+            .filter(|o| matches!(o, GroupOutcome::Written(_)))
+            .count();
+        assert_eq!(wins, 1, "round {round}: {outcomes:?}");
+
+        // Renames onto one free name at once: one wins.
+        let a = add_group(&db, &format!("a{round}"), None, &[]).await;
+        let b = add_group(&db, &format!("b{round}"), None, &[]).await;
+        let rename = |id: Uuid| {
+            let db = db.clone();
+            let change = GroupChange {
+                name: Some(format!("c{round}")),
+                ..Default::default()
+            };
+            tokio::spawn(async move {
+                db.update_group(id, now(), &change, &row("group.update"))
+                    .await
+                    .unwrap()
+            })
+        };
+        let (x, y) = tokio::join!(rename(a.id), rename(b.id));
+        let outcomes = [x.unwrap(), y.unwrap()];
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| **o == GroupOutcome::NameTaken)
+                .count(),
+            1,
+            "round {round}: {outcomes:?}"
+        );
+
+        // Adds of one member at once, racing a sync: one membership.
+        let user = add_user(&db, &format!("u{round}@example.com"), Role::Viewer).await;
+        let mut adds = JoinSet::new();
+        for _ in 0..4 {
+            let db = db.clone();
+            adds.spawn(async move {
+                db.add_member(a.id, user.id, now(), &row("group.member_add"))
+                    .await
+                    .unwrap();
+            });
+        }
+        {
+            let db = db.clone();
+            adds.spawn(async move {
+                db.sync_sso_memberships(user.id, &[a.id], &[], now(), &row("group.sso_sync"))
+                    .await
+                    .unwrap();
+            });
+        }
+        adds.join_all().await;
+        let members = db.group_members(a.id).await.unwrap();
+        assert_eq!(members.len(), 1, "round {round}: {members:?}");
+        assert_eq!(
+            members[0].source,
+            MembershipSource::Admin,
+            "round {round}: an admin's add wins over single sign-on, whichever came first"
         );
     }
 }

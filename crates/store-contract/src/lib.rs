@@ -55,7 +55,10 @@ macro_rules! store_contract_tests {
             bootstrap_racing_bootstrap_creates_one_admin,
             concurrent_flushes_of_one_token_all_succeed,
             a_revocation_racing_a_cold_cache_fill_holds,
-            a_deactivation_racing_a_cold_cache_fill_holds
+            a_deactivation_racing_a_cold_cache_fill_holds,
+            groups_are_created_found_listed_changed_and_deleted,
+            memberships_are_added_removed_and_synced_by_source,
+            racing_group_writes_keep_names_unique_and_members_single
         );
     };
 }

@@ -72,6 +72,31 @@ pub struct Args {
     /// The built web UI (wasm bundle, CSS) [default: `site` next to the binary, else ./target/site]
     #[arg(long, env = "DA_SITE_DIR")]
     pub site_dir: Option<PathBuf>,
+    /// Single sign-on: the OpenID provider's issuer URL (with the client id and secret)
+    #[arg(long, env = "DA_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, env = "DA_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    #[arg(long, env = "DA_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// What the "Sign in with …" button says [default: single sign-on]
+    #[arg(long, env = "DA_OIDC_NAME")]
+    pub oidc_name: Option<String>,
+    /// Scopes asked for [default: openid email profile]
+    #[arg(long, env = "DA_OIDC_SCOPES")]
+    pub oidc_scopes: Option<String>,
+    /// The claim that carries the user's groups [default: groups]
+    #[arg(long, env = "DA_OIDC_GROUPS_CLAIM")]
+    pub oidc_groups_claim: Option<String>,
+    /// Comma-separated email domains that may sign in [default: any]
+    #[arg(long, env = "DA_OIDC_ALLOWED_DOMAINS")]
+    pub oidc_allowed_domains: Option<String>,
+    /// Create unknown users at their first sign-in: true or false [default: true]
+    #[arg(long, env = "DA_OIDC_AUTO_CREATE")]
+    pub oidc_auto_create: Option<String>,
+    /// The role such users get [default: viewer]
+    #[arg(long, env = "DA_OIDC_DEFAULT_ROLE")]
+    pub oidc_default_role: Option<String>,
     /// Log filter [default: info]
     #[arg(long, env = "DA_LOG")]
     pub log: Option<String>,
@@ -154,6 +179,15 @@ struct FileSettings {
     rate_limit_bootstrap: Option<u32>,
     cli_dist_dir: Option<PathBuf>,
     site_dir: Option<PathBuf>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_name: Option<String>,
+    oidc_scopes: Option<String>,
+    oidc_groups_claim: Option<String>,
+    oidc_allowed_domains: Option<String>,
+    oidc_auto_create: Option<String>,
+    oidc_default_role: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
 }
@@ -183,6 +217,8 @@ pub struct Config {
     pub rate_limits: da_domain::RateLimitConfig,
     pub cli_dist_dir: PathBuf,
     pub site_dir: PathBuf,
+    /// Single sign-on, when configured.
+    pub oidc: Option<da_domain::oidc::OidcSettings>,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -210,6 +246,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("cli_dist_dir", &self.cli_dist_dir)
             .field("site_dir", &self.site_dir)
+            .field("oidc", &self.oidc)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .finish()
@@ -306,6 +343,20 @@ impl Config {
                 .or(file.rate_limit_bootstrap)
                 .unwrap_or(defaults.bootstrap_per_minute),
         };
+        let oidc = oidc_settings(
+            OidcInput {
+                issuer: args.oidc_issuer.or(file.oidc_issuer),
+                client_id: args.oidc_client_id.or(file.oidc_client_id),
+                client_secret: args.oidc_client_secret.or(file.oidc_client_secret),
+                name: args.oidc_name.or(file.oidc_name),
+                scopes: args.oidc_scopes.or(file.oidc_scopes),
+                groups_claim: args.oidc_groups_claim.or(file.oidc_groups_claim),
+                allowed_domains: args.oidc_allowed_domains.or(file.oidc_allowed_domains),
+                auto_create: args.oidc_auto_create.or(file.oidc_auto_create),
+                default_role: args.oidc_default_role.or(file.oidc_default_role),
+            },
+            public_url.as_deref(),
+        )?;
         let exe_dir = std::env::current_exe()
             .ok()
             .and_then(|exe| exe.parent().map(Path::to_path_buf))
@@ -340,10 +391,108 @@ impl Config {
             rate_limits,
             cli_dist_dir: args.cli_dist_dir.or(file.cli_dist_dir).unwrap_or(exe_dir),
             site_dir,
+            oidc,
             log: args.log.or(file.log).unwrap_or_else(|| "info".into()),
             log_format,
         })
     }
+}
+
+/// The `DA_OIDC_*` values as given, before they are checked.
+struct OidcInput {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    name: Option<String>,
+    scopes: Option<String>,
+    groups_claim: Option<String>,
+    allowed_domains: Option<String>,
+    auto_create: Option<String>,
+    default_role: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Single sign-on's settings: none unless the issuer, client id and secret are all set, and
+/// then only with `DA_PUBLIC_URL`, which the redirect URI is made of.
+fn oidc_settings(
+    input: OidcInput,
+    public_url: Option<&str>,
+) -> anyhow::Result<Option<da_domain::oidc::OidcSettings>> {
+    let (issuer, client_id, client_secret) = match (
+        non_empty(input.issuer),
+        non_empty(input.client_id),
+        input.client_secret.filter(|s| !s.is_empty()),
+    ) {
+        (None, None, None) => return Ok(None),
+        (Some(issuer), Some(id), Some(secret)) => (issuer, id, secret),
+        _ => bail!(
+            "single sign-on needs DA_OIDC_ISSUER, DA_OIDC_CLIENT_ID and DA_OIDC_CLIENT_SECRET \
+             together; some of them are missing"
+        ),
+    };
+    let Some(public_url) = public_url else {
+        bail!(
+            "single sign-on (DA_OIDC_ISSUER) needs DA_PUBLIC_URL: the identity provider sends \
+             people back to {{DA_PUBLIC_URL}}{}, which must be registered with it",
+            da_types::sso::OIDC_CALLBACK_PATH
+        );
+    };
+    let parsed = url::Url::parse(&issuer)
+        .with_context(|| format!("DA_OIDC_ISSUER {issuer:?} is not a URL"))?;
+    let local = matches!(parsed.host(), Some(url::Host::Domain("localhost")))
+        || matches!(parsed.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(parsed.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+    if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && local)) {
+        bail!(
+            "DA_OIDC_ISSUER must be an https URL (plain http only for a provider on this machine)"
+        );
+    }
+    let mut scopes: Vec<String> = non_empty(input.scopes)
+        .unwrap_or_else(|| "openid email profile".into())
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+    let allowed_domains = non_empty(input.allowed_domains)
+        .map(|list| {
+            list.split(',')
+                .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let auto_create = match non_empty(input.auto_create)
+        .as_deref()
+        .map(str::to_lowercase)
+    {
+        None => true,
+        Some(v) if ["true", "1", "yes", "on"].contains(&v.as_str()) => true,
+        Some(v) if ["false", "0", "no", "off"].contains(&v.as_str()) => false,
+        Some(v) => bail!("DA_OIDC_AUTO_CREATE must be true or false, not {v:?}"),
+    };
+    let default_role = match non_empty(input.default_role) {
+        None => da_types::Role::Viewer,
+        Some(role) => role
+            .parse()
+            .map_err(|_| anyhow::anyhow!("DA_OIDC_DEFAULT_ROLE: Unknown role: {role}"))?,
+    };
+    Ok(Some(da_domain::oidc::OidcSettings {
+        issuer,
+        client_id,
+        client_secret: da_types::Secret::new(client_secret),
+        name: non_empty(input.name).unwrap_or_else(|| "single sign-on".into()),
+        scopes: scopes.join(" "),
+        groups_claim: non_empty(input.groups_claim).unwrap_or_else(|| "groups".into()),
+        allowed_domains,
+        auto_create,
+        default_role,
+        redirect_uri: format!("{public_url}{}", da_types::sso::OIDC_CALLBACK_PATH),
+    }))
 }
 
 /// `site/` beside the binary (an installed layout), else the build's `target/site` (the binary

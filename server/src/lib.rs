@@ -9,6 +9,7 @@ pub mod extract;
 pub mod http_error;
 pub mod mail;
 pub mod middleware;
+pub mod oidc_http;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -120,6 +120,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         (Some(url), Some(from)) => Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?)),
         _ => None,
     };
+    let oidc = match &config.oidc {
+        Some(settings) => Some(da_domain::oidc::Oidc {
+            settings: settings.clone(),
+            http: Arc::new(crate::oidc_http::ReqwestOidcHttp::new()?),
+        }),
+        None => None,
+    };
     let services = Services::new(
         store,
         ServicesConfig {
@@ -133,6 +140,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             cli_dist_dir: Some(config.cli_dist_dir.clone()),
         },
         mailer,
+        oidc,
     );
 
     match (&config.admin_email, &config.admin_password) {
@@ -149,6 +157,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    if let Some(settings) = &config.oidc {
+        tracing::info!(issuer = %settings.issuer, redirect_uri = %settings.redirect_uri, "single sign-on enabled");
+        // Read the provider's documents now, so a wrong issuer shows in the log at start-up
+        // rather than at the first sign-in; a failure is not fatal (the provider may be down).
+        let warm = services.clone();
+        tokio::spawn(async move { warm.warm_up_sso().await });
     }
     if !config.site_dir.join("pkg").is_dir() {
         tracing::warn!(site_dir = %config.site_dir.display(), "no web UI bundle found: pages render without interactivity (build it with ./dev build)");

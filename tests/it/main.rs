@@ -18,6 +18,7 @@ mod pages;
 mod passwords;
 mod rate_limits;
 mod sessions;
+mod sso;
 mod startup;
 mod tokens;
 mod users;

@@ -2,6 +2,7 @@
 //! a fresh data dir, and hands out HTTP clients for it. Every integration test builds on this.
 
 pub mod cli;
+pub mod oidc;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

@@ -14,7 +14,7 @@ use crate::store::{
     AuditRecord, CreateGuard, CreateOutcome, LoginCheck, LoginOutcome, SessionRecord, UserRecord,
 };
 use chrono::{Duration, Utc};
-use da_types::audit::failure;
+use da_types::audit::{failure, method};
 use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
@@ -125,8 +125,9 @@ impl Services {
         let user = user.expect("checked above");
         let check = LoginCheck {
             password_hash: stored_hash,
+            sso: false,
         };
-        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
+        self.start_session(&user, &check, client, method::PASSWORD)
             .await
     }
 
@@ -139,7 +140,9 @@ impl Services {
     ) {
         let mut row = audit::record(audit::AUTH_LOGIN_FAILED, format!("user:{email}"))
             .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "email": email, "reason": reason }));
+            .with_params(
+                serde_json::json!({ "email": email, "method": method::PASSWORD, "reason": reason }),
+            );
         if let Some(u) = user {
             row = row.by(u.id, &u.email);
         }
@@ -149,13 +152,14 @@ impl Services {
     }
 
     /// Opens a server-side session for `user` and mints its JWT. `check` is what must still
-    /// hold when the session is written (see [`crate::store::Store::record_login`]).
+    /// hold when the session is written (see [`crate::store::Store::record_login`]); `method`
+    /// (`da_types::audit::method`) is how the user proved who they are.
     pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
         check: &LoginCheck,
         client: &ClientInfo,
-        action: &str,
+        method: &str,
     ) -> Result<TokenResponse, Error> {
         let now = Utc::now();
         let expires_at = now + Duration::hours(self.inner.config.session_hours);
@@ -169,10 +173,12 @@ impl Services {
             expires_at,
             revoked_at: None,
         };
-        let row = audit::record(action, format!("session:{}", session.id))
+        let row = audit::record(audit::AUTH_LOGIN, format!("session:{}", session.id))
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
-            .with_params(serde_json::json!({ "device_label": session.device_label }));
+            .with_params(
+                serde_json::json!({ "device_label": session.device_label, "method": method }),
+            );
         // Taken before the write: a sweep of this user's sessions that lands between the
         // commit and the cache fill below must win.
         let ticket = self.inner.cache.ticket();
@@ -255,8 +261,9 @@ impl Services {
         self.insert_admin(&user, guard, &row).await?;
         let check = LoginCheck {
             password_hash: user.password_hash.clone(),
+            sso: false,
         };
-        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
+        self.start_session(&user, &check, client, method::PASSWORD)
             .await
     }
 

@@ -8,7 +8,7 @@
 //! Modules import each other without cycles (a test in `tests/` checks it): the leaves are
 //! `store`, `error`, `principal`, `params`, `policy`, `cache`; `services` holds the shared
 //! state; the feature modules (`auth`, `users`, `sessions`, `tokens`, `password_changes`,
-//! `links`, `audit_log`, `distribution`) each add methods to [`Services`].
+//! `links`, `audit_log`, `distribution`, `groups`, `oidc`) each add methods to [`Services`].
 
 pub mod audit;
 pub mod audit_log;
@@ -23,6 +23,7 @@ pub mod groups;
 pub mod jwt;
 pub mod links;
 pub mod mail;
+pub mod oidc;
 pub mod params;
 pub mod password_changes;
 pub mod password_hash;

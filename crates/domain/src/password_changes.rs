@@ -198,8 +198,9 @@ impl Services {
             .succeeded(&user.email, client.ip.as_deref(), std::time::Instant::now());
         let check = LoginCheck {
             password_hash: Some(password_hash),
+            sso: false,
         };
-        self.start_session(&user, &check, client, audit::AUTH_LOGIN)
+        self.start_session(&user, &check, client, da_types::audit::method::LINK)
             .await
     }
 

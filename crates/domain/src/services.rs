@@ -79,15 +79,20 @@ pub(crate) struct Inner {
     pub ip_limits: IpLimits,
     pub brakes: Brakes,
     pub cli_checksum: ChecksumCache,
+    /// Single sign-on, when configured.
+    pub oidc: Option<crate::oidc::RelyingParty>,
 }
 
 impl Services {
     /// `mailer` carries reset and invite links; without one, links are only handed to admins.
+    /// `oidc` enables single sign-on.
     pub fn new(
         store: Arc<dyn Store>,
         config: ServicesConfig,
         mailer: Option<Arc<dyn Mailer>>,
+        oidc: Option<crate::oidc::Oidc>,
     ) -> Self {
+        let oidc = oidc.map(|o| crate::oidc::RelyingParty::new(o, &config.jwt_secret));
         Services {
             inner: Arc::new(Inner {
                 store,
@@ -101,6 +106,7 @@ impl Services {
                 mailer,
                 brakes: Brakes::default(),
                 cli_checksum: ChecksumCache::default(),
+                oidc,
             }),
         }
     }

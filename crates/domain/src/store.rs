@@ -252,6 +252,7 @@ impl std::fmt::Debug for UserChange {
                 "password_hash",
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
             )
+            .field("sso", &self.sso)
             .field("keep_an_admin", &self.keep_an_admin)
             .field("require_active", &self.require_active)
             .field(
@@ -289,11 +290,13 @@ pub enum DeleteOutcome {
 
 /// What a login must still find true when its session is recorded: the password it checked
 /// may have changed, or the account been deactivated, while Argon2 ran.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct LoginCheck {
     /// The PHC string the password was verified against; `None` when the login did not use a
-    /// password (a redeemed link already wrote one).
+    /// password (a redeemed link already wrote one; single sign-on uses none).
     pub password_hash: Option<String>,
+    /// The login came through single sign-on: also mark the user `sso`.
+    pub sso: bool,
 }
 
 impl std::fmt::Debug for LoginCheck {
@@ -303,6 +306,7 @@ impl std::fmt::Debug for LoginCheck {
                 "password_hash",
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
             )
+            .field("sso", &self.sso)
             .finish()
     }
 }
@@ -610,6 +614,15 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: &AuditRecord,
     ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError>;
+
+    /// Records `key` as used until `expires_at`; `false` when it already is (a replay).
+    /// Atomic, so of racing claims exactly one wins; keys expired by `now` are swept.
+    async fn claim_single_use(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;

@@ -271,6 +271,7 @@ pub async fn a_user_change_writes_only_its_columns(db: Db) {
             s,
             &LoginCheck {
                 password_hash: None,
+                ..Default::default()
             },
             &row("auth.login"),
         )
@@ -446,6 +447,7 @@ pub async fn deleting_a_user_takes_their_credentials_and_keeps_the_audit(db: Db)
         &live,
         &LoginCheck {
             password_hash: None,
+            ..Default::default()
         },
         &row("auth.login"),
     )
@@ -559,6 +561,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let verified = LoginCheck {
         password_hash: ann.password_hash.clone(),
+        ..Default::default()
     };
     let first = session(ann.id, Duration::hours(1));
     assert_eq!(
@@ -571,9 +574,39 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         db.session_by_id(first.id).await.unwrap(),
         Some(first.clone())
     );
+    let stamped = db.user_by_id(ann.id).await.unwrap().unwrap();
+    assert_eq!(stamped.last_login_at, Some(first.created_at));
+    assert!(!stamped.sso, "a password login leaves `sso` alone");
+    // A single sign-on login marks the user `sso`, and needs no password.
+    let by_sso = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.user_by_id(ann.id).await.unwrap().unwrap().last_login_at,
-        Some(first.created_at)
+        db.record_login(
+            &by_sso,
+            &LoginCheck {
+                password_hash: None,
+                sso: true
+            },
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::Recorded
+    );
+    let marked = db.user_by_id(ann.id).await.unwrap().unwrap();
+    assert_eq!(
+        (marked.sso, marked.last_login_at),
+        (true, Some(by_sso.created_at))
+    );
+    db.record_login(
+        &session(ann.id, Duration::hours(1)),
+        &verified,
+        &row("auth.login"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        db.user_by_id(ann.id).await.unwrap().unwrap().sso,
+        "and a later password login keeps it"
     );
     // The password changed while Argon2 ran.
     written(
@@ -618,7 +651,8 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         db.record_login(
             &session(ann.id, Duration::hours(1)),
             &LoginCheck {
-                password_hash: None
+                password_hash: None,
+                ..Default::default()
             },
             &row("auth.login")
         )
@@ -630,7 +664,8 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         db.record_login(
             &session(Uuid::new_v4(), Duration::hours(1)),
             &LoginCheck {
-                password_hash: None
+                password_hash: None,
+                ..Default::default()
             },
             &row("auth.login")
         )
@@ -638,13 +673,14 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         .unwrap(),
         LoginOutcome::UserGone
     );
-    assert_eq!(audited(&db, "auth.login").await, 1);
+    assert_eq!(audited(&db, "auth.login").await, 3);
 }
 
 pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let none = LoginCheck {
         password_hash: None,
+        ..Default::default()
     };
     let older = session(ann.id, Duration::hours(1));
     db.record_login(&older, &none, &row("auth.login"))
@@ -1147,6 +1183,7 @@ pub async fn concurrent_flushes_of_one_token_all_succeed(db: Db) {
         &live,
         &LoginCheck {
             password_hash: None,
+            ..Default::default()
         },
         &row("auth.login"),
     )
@@ -1193,6 +1230,7 @@ fn services(db: &Db) -> da_domain::Services {
             pat_max_days: None,
             cli_dist_dir: None,
         },
+        None,
         None,
     )
 }
@@ -1761,5 +1799,48 @@ pub async fn racing_group_writes_keep_names_unique_and_members_single(db: Db) {
             MembershipSource::Admin,
             "round {round}: an admin's add wins over single sign-on, whichever came first"
         );
+    }
+}
+
+pub async fn single_use_keys_are_claimed_once_even_when_racing(db: Db) {
+    let at = now();
+    assert!(
+        db.claim_single_use("k1", at + Duration::minutes(10), at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.claim_single_use("k1", at + Duration::minutes(10), at)
+            .await
+            .unwrap(),
+        "a replay"
+    );
+    assert!(
+        db.claim_single_use("k2", at + Duration::minutes(10), at)
+            .await
+            .unwrap()
+    );
+    // Once expired it is swept, so the table does not grow forever (and a value that old is
+    // refused before it gets here).
+    let later = at + Duration::minutes(11);
+    assert!(
+        db.claim_single_use("k1", later + Duration::minutes(10), later)
+            .await
+            .unwrap()
+    );
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        let mut claims = JoinSet::new();
+        for _ in 0..6 {
+            let db = db.clone();
+            let key = key.clone();
+            claims.spawn(async move {
+                db.claim_single_use(&key, now() + Duration::minutes(10), now())
+                    .await
+                    .unwrap()
+            });
+        }
+        let wins = claims.join_all().await.into_iter().filter(|w| *w).count();
+        assert_eq!(wins, 1, "round {round}");
     }
 }

@@ -58,7 +58,8 @@ macro_rules! store_contract_tests {
             a_deactivation_racing_a_cold_cache_fill_holds,
             groups_are_created_found_listed_changed_and_deleted,
             memberships_are_added_removed_and_synced_by_source,
-            racing_group_writes_keep_names_unique_and_members_single
+            racing_group_writes_keep_names_unique_and_members_single,
+            single_use_keys_are_claimed_once_even_when_racing
         );
     };
 }

@@ -25,3 +25,10 @@ CREATE TABLE memberships (
 );
 CREATE INDEX memberships_by_group ON memberships (group_id);
 CREATE INDEX memberships_by_user ON memberships (user_id);
+
+-- Values that may be used once (a single sign-on `state`), kept until they expire.
+CREATE TABLE single_use (
+    key             VARCHAR NOT NULL,   -- a hash, never the value itself
+    expires_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX single_use_by_key ON single_use (key);

@@ -1,4 +1,4 @@
-//! One-time links' SQL: at most one pending link per user and kind.
+//! One-time links' SQL (at most one pending link per user and kind), and single-use keys.
 
 use crate::rows::{LINK_COLUMNS, link_from_row, ts};
 use chrono::{DateTime, Utc};
@@ -78,4 +78,28 @@ pub(crate) fn get(
         link_from_row,
     )
     .optional()
+}
+
+/// Records `key` as used until `expires_at`, sweeping keys expired by `now`; whether it was
+/// free. Runs on the single writer, so the check and the insert cannot interleave.
+pub(crate) fn claim_single_use(
+    conn: &Connection,
+    key: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, duckdb::Error> {
+    conn.execute("DELETE FROM single_use WHERE expires_at <= ?", [ts(now)])?;
+    let used: i64 = conn.query_row(
+        "SELECT count(*) FROM single_use WHERE key = ?",
+        [key],
+        |row| row.get(0),
+    )?;
+    if used > 0 {
+        return Ok(false);
+    }
+    conn.execute(
+        "INSERT INTO single_use (key, expires_at) VALUES (?, ?)",
+        params![key, ts(expires_at)],
+    )?;
+    Ok(true)
 }

@@ -189,7 +189,7 @@ impl Store for DuckDbStore {
                 }
             }
             sessions::insert(tx, &session)?;
-            users::stamp_login(tx, session.user_id, session.created_at)?;
+            users::stamp_login(tx, session.user_id, session.created_at, check.sso)?;
             Ok(Finish::Audited(LoginOutcome::Recorded))
         })
         .await
@@ -474,6 +474,21 @@ impl Store for DuckDbStore {
             } else {
                 Finish::Audited(changed)
             })
+        })
+        .await
+    }
+
+    async fn claim_single_use(
+        &self,
+        key: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.write_audited(None, move |tx| {
+            Ok(Finish::Quiet(links::claim_single_use(
+                tx, &key, expires_at, now,
+            )?))
         })
         .await
     }

@@ -156,15 +156,19 @@ pub(crate) fn apply(
     Ok(changed > 0)
 }
 
+/// Stamps a login; `sso` also marks the user as signing in through single sign-on.
 pub(crate) fn stamp_login(
     conn: &Connection,
     id: Uuid,
     at: DateTime<Utc>,
+    sso: bool,
 ) -> Result<(), duckdb::Error> {
-    conn.execute(
-        "UPDATE users SET last_login_at = ? WHERE id = ?",
-        params![ts(at), id.to_string()],
-    )?;
+    let sql = if sso {
+        "UPDATE users SET last_login_at = ?, sso = true WHERE id = ?"
+    } else {
+        "UPDATE users SET last_login_at = ? WHERE id = ?"
+    };
+    conn.execute(sql, params![ts(at), id.to_string()])?;
     Ok(())
 }
 

@@ -63,6 +63,15 @@ pub mod failure {
     pub const SSO_ONLY: &str = "sso_only";
 }
 
+/// `method` of `auth.login` and `auth.login_failed`. A failed single sign-on's `reason` is its
+/// `/login?error=` code.
+pub mod method {
+    pub const PASSWORD: &str = "password";
+    /// A redeemed setup or reset link, which signs the user in.
+    pub const LINK: &str = "link";
+    pub const OIDC: &str = "oidc";
+}
+
 /// `issued_by` of `user.reset_password`.
 pub mod issued_by {
     pub const SELF: &str = "self";

@@ -26,6 +26,23 @@ pub fn clear_session_cookie(secure: bool) -> String {
     session_cookie("", 0, secure)
 }
 
+/// `da_oidc=<flow>`: the single sign-on flow in progress. HttpOnly; Path=/auth/oidc so only
+/// the callback gets it; SameSite=Lax, as the provider's redirect back is a cross-site
+/// top-level navigation (Strict would withhold it).
+pub fn oidc_flow_cookie(flow: &str, secure: bool) -> String {
+    format!(
+        "{}={flow}; HttpOnly; SameSite=Lax; Path={}; Max-Age={}{}",
+        crate::sso::OIDC_FLOW_COOKIE,
+        crate::sso::OIDC_FLOW_COOKIE_PATH,
+        if flow.is_empty() {
+            0
+        } else {
+            crate::sso::OIDC_FLOW_SECONDS
+        },
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +56,14 @@ mod tests {
         assert_eq!(
             clear_session_cookie(true),
             "access_token=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure"
+        );
+        assert_eq!(
+            oidc_flow_cookie("f", false),
+            "da_oidc=f; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=600"
+        );
+        assert_eq!(
+            oidc_flow_cookie("", true),
+            "da_oidc=; HttpOnly; SameSite=Lax; Path=/auth/oidc; Max-Age=0; Secure"
         );
     }
 }

@@ -15,6 +15,7 @@ pub mod paging;
 pub mod redirect;
 pub mod role;
 pub mod secret;
+pub mod sso;
 pub mod tokens;
 pub mod user_ref;
 pub mod validation;
@@ -27,6 +28,7 @@ pub use groups::*;
 pub use redirect::safe_next;
 pub use role::{Role, UnknownRole};
 pub use secret::Secret;
+pub use sso::{AuthProviders, OidcProviderInfo};
 pub use tokens::*;
 pub use user_ref::UserRef;
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod groups;
 pub mod health;
 pub mod me;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 
@@ -59,6 +60,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/password/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/bootstrap", post(auth::bootstrap))
+        .route("/auth/providers", get(sso::providers))
+        .route(da_types::sso::OIDC_LOGIN_PATH, get(sso::login))
+        .route(da_types::sso::OIDC_CALLBACK_PATH, get(sso::callback))
         .route("/auth/password/reset", post(auth::request_reset))
         .route("/auth/password/reset/confirm", post(auth::confirm_reset))
         .route("/auth/password/setup", post(auth::setup))

@@ -10,9 +10,6 @@ use tokio::sync::Mutex;
 
 /// How long a fetched document is used before it is fetched again.
 const FRESH_FOR: Duration = Duration::from_secs(3600);
-/// An unknown `kid` refetches the keys, but not more often than this: a provider that rotated
-/// is seen at once, a flood of made-up `kid`s does not become a flood of fetches.
-const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 /// Larger answers are refused: nothing a provider publishes comes near it.
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -187,15 +184,16 @@ impl ProviderCache {
         Ok(metadata)
     }
 
-    /// The provider's signing keys. `refresh` asks for a refetch (an unknown `kid`), which
-    /// happens unless the keys were fetched moments ago.
+    /// The provider's signing keys. `refresh` refetches them: a token signed with an unknown
+    /// `kid` means the provider rotated its keys. (Only ID tokens from the token endpoint are
+    /// checked, each for a code just issued, so refetches cannot be made to flood.)
     pub(crate) async fn keys(&self, refresh: bool) -> Result<Arc<Vec<Jwk>>, String> {
         let mut cached = self.keys.lock().await;
-        if let Some(fetched) = cached.as_ref() {
-            let age = fetched.at.elapsed();
-            if age < FRESH_FOR && (!refresh || age < REFETCH_AT_MOST_EVERY) {
-                return Ok(fetched.value.clone());
-            }
+        if let Some(fetched) = cached.as_ref()
+            && !refresh
+            && fetched.at.elapsed() < FRESH_FOR
+        {
+            return Ok(fetched.value.clone());
         }
         let metadata = self.metadata().await?;
         let set: serde_json::Value = self.get_json("jwks", &metadata.jwks_uri).await?;

@@ -2,9 +2,10 @@
 //! password from a link: `/setup` (invites) and `/reset-password` (also "forgot password").
 
 use crate::api::{
-    ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_sessions,
+    ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_groups,
+    my_sessions,
 };
-use crate::layout::{Feedback, FeedbackBar, Page, count, go_to, use_me, when};
+use crate::layout::{Feedback, FeedbackBar, Page, RoleInForce, count, go_to, use_me, when};
 use da_types::Secret;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -29,14 +30,40 @@ fn Profile() -> impl IntoView {
     let me = use_me();
     // Shared: a password change signs the other sessions out, so the list reloads after one.
     let change = ServerAction::<ChangePassword>::new();
+    let groups = Resource::new(|| (), |_| my_groups());
     view! {
         <h1>"Your profile"</h1>
         <section class="card">
             <dl class="facts">
                 <dt>"Name"</dt><dd data-test="profile-name">{me.name.clone()}</dd>
                 <dt>"Email"</dt><dd data-test="profile-email">{me.email.clone()}</dd>
-                <dt>"Role"</dt><dd><span class="badge">{me.role.to_string()}</span></dd>
+                <dt>"Role"</dt><dd><RoleInForce own=me.role effective=me.effective_role test="profile-role" /></dd>
+                <dt>"Groups"</dt>
+                <dd data-test="profile-groups">
+                    <Suspense fallback=|| view! { <span class="muted">"…"</span> }>
+                        {move || groups.get().map(|result| match result {
+                            Ok(list) if list.is_empty() => view! { <span class="muted">"none"</span> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="plain">{list.into_iter().map(|g| view! {
+                                    <li data-test="profile-group">
+                                        {g.name}
+                                        {g.role.map(|r| view! { " " <span class="badge">{r.as_str()}</span> })}
+                                        {(g.source == da_types::MembershipSource::Sso).then(|| view! {
+                                            " " <span class="muted small">"(from single sign-on)"</span>
+                                        })}
+                                    </li>
+                                }).collect_view()}</ul>
+                            }.into_any(),
+                            Err(err) => view! { <span class="alert">{err.detail}</span> }.into_any(),
+                        })}
+                    </Suspense>
+                </dd>
             </dl>
+            {me.sso.then(|| view! {
+                <p class="muted" data-test="profile-sso">
+                    "You sign in through single sign-on: your identity provider checks who you are,                      and your groups there decide your groups here."
+                </p>
+            })}
         </section>
         <ChangePasswordForm change=change />
         <Sessions password_changes=change />

@@ -1,8 +1,8 @@
-//! The admin screens: `/admin/users` and `/admin/audit`.
+//! The admin screens: `/admin/users` and `/admin/audit` (`/admin/groups` is `groups`).
 
 use crate::api::{
     CreateUser, DeleteUser, IssueResetLink, ResendInvite, SetUserPassword, UpdateUser, audit_log,
-    list_users,
+    list_users, user_groups,
 };
 use crate::audit_view::{describe, details};
 use crate::layout::{
@@ -246,6 +246,7 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
     let set_password = ServerAction::<SetUserPassword>::new();
     let (confirm_delete, set_confirm_delete) = signal(false);
     let (password_open, set_password_open) = signal(false);
+    let (groups_open, set_groups_open) = signal(false);
     let (row_error, set_row_error) = signal(None::<String>);
     let (password_error, set_password_error) = signal(None::<String>);
     let new_password = NodeRef::<leptos::html::Input>::new();
@@ -331,7 +332,8 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
         None => {}
     });
 
-    let (role_id, active_id, delete_id, reset_id, invite_id, password_id) = (
+    let (role_id, active_id, delete_id, reset_id, invite_id, password_id, groups_id) = (
+        id.clone(),
         id.clone(),
         id.clone(),
         id.clone(),
@@ -339,6 +341,14 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
         id.clone(),
         id.clone(),
     );
+    let raised = (user.effective_role != user.role).then(|| {
+        view! {
+            <br /><span class="muted small" data-test="user-effective"
+                title="The highest of the own role and the roles of the user's groups">
+                {format!("→ {} through groups", user.effective_role)}
+            </span>
+        }
+    });
     let active = user.active;
     let invited = user.invited;
     let status = if !active {
@@ -367,6 +377,7 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
                         <option value=r.as_str() selected=r == current_role title=r.description()>{r.as_str()}</option>
                     }).collect_view()}
                 </select>
+                {raised}
             </td>
             <td>
                 <span class=status.0 data-test="user-active"
@@ -398,6 +409,10 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
                             </button>
                         }.into_any()
                     }}
+                    <button type="button" class="link" data-test="user-groups"
+                        on:click=move |_| set_groups_open.update(|open| *open = !*open)>
+                        "Groups"
+                    </button>
                     <button type="button" class="link" data-test="set-password"
                         on:click=move |_| {
                             start();
@@ -443,11 +458,44 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
                         }
                     }
                 </Show>
+                <Show when=move || groups_open.get()>
+                    <UserGroups id=groups_id.clone() />
+                </Show>
                 {move || row_error.get().map(|e| view! {
                     <p class="alert small" role="alert" data-test="row-error">{e}</p>
                 })}
             </td>
         </tr>
+    }
+}
+
+/// A user's groups, fetched when their row asks.
+#[component]
+fn UserGroups(id: String) -> impl IntoView {
+    let groups = Resource::new(move || id.clone(), user_groups);
+    view! {
+        <div class="small" data-test="user-groups-list">
+            <Suspense fallback=|| view! { <span class="muted">"Loading…"</span> }>
+                {move || groups.get().map(|result| match result {
+                    Ok(list) if list.is_empty() => view! {
+                        <span class="muted">"In no group. "<a href="/admin/groups">"Groups"</a></span>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="plain">{list.into_iter().map(|g| view! {
+                            <li data-test="user-group">
+                                {g.name}
+                                {g.role.map(|r| view! { " " <span class="badge">{r.as_str()}</span> })}
+                                " " <span class="muted">{match g.source {
+                                    da_types::MembershipSource::Sso => "(single sign-on)",
+                                    da_types::MembershipSource::Admin => "(added by an admin)",
+                                }}</span>
+                            </li>
+                        }).collect_view()}</ul>
+                    }.into_any(),
+                    Err(err) => view! { <span class="alert">{err.detail}</span> }.into_any(),
+                })}
+            </Suspense>
+        </div>
     }
 }
 

@@ -410,3 +410,159 @@ pub async fn resend_invite(id: String) -> Result<da_types::InviteLink, UiError> 
         .await
         .map_err(server::fail)
 }
+
+// ---- groups and sign-in providers ---------------------------------------------------------
+
+use da_types::{AuthProviders, Group, GroupMember, GroupPage, UserGroup};
+
+/// How one may sign in here (the login page's "Sign in with …"). Anonymous.
+#[server(prefix = "/rpc", endpoint = "auth/providers")]
+pub async fn sign_in_providers() -> Result<AuthProviders, UiError> {
+    Ok(crate::server::context()?.services.auth_providers())
+}
+
+/// External ids as typed: one per line or comma-separated.
+#[cfg(feature = "ssr")]
+fn external_ids(text: &str) -> Vec<String> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One page of groups for `/admin/groups`.
+#[server(prefix = "/rpc", endpoint = "groups/list")]
+pub async fn list_groups(q: Option<String>, offset: u64) -> Result<GroupPage, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let params = da_types::GroupListParams {
+        q,
+        limit: Some(da_types::paging::UI_PAGE.to_string()),
+        offset: Some(offset.to_string()),
+    };
+    ctx.services
+        .list_groups(&server::admin()?, &params)
+        .await
+        .map_err(server::fail)
+}
+
+/// `role` empty: the group grants none.
+#[server(prefix = "/rpc", endpoint = "groups/create")]
+pub async fn create_group(
+    name: String,
+    description: String,
+    role: String,
+    external_ids: String,
+) -> Result<Group, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::CreateGroupRequest {
+        name,
+        description: Some(description),
+        role: Some(role).filter(|r| !r.is_empty()),
+        external_ids: Some(self::external_ids(&external_ids)),
+    };
+    ctx.services
+        .create_group(&server::admin()?, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// Saves the edit form: every field as shown; `role` empty clears it.
+#[server(prefix = "/rpc", endpoint = "groups/update")]
+pub async fn update_group(
+    id: String,
+    name: String,
+    description: String,
+    role: String,
+    external_ids: String,
+) -> Result<Group, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
+    let request = da_types::UpdateGroupRequest {
+        name: Some(name),
+        description: Some(description),
+        role: Some(Some(role).filter(|r| !r.is_empty())),
+        external_ids: Some(self::external_ids(&external_ids)),
+    };
+    ctx.services
+        .update_group(&caller, id, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "groups/delete")]
+pub async fn delete_group(id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
+    ctx.services
+        .delete_group(&caller, id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "groups/members")]
+pub async fn group_members(id: String) -> Result<Vec<GroupMember>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
+    ctx.services
+        .group_members(&caller, id)
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "groups/add-member")]
+pub async fn add_group_member(id: String, email: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
+    ctx.services
+        .add_member_by_email(&caller, id, &email, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "groups/remove-member")]
+pub async fn remove_group_member(id: String, user_id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
+    let user_id = server::id(&user_id, da_types::detail::MEMBERSHIP_NOT_FOUND)?;
+    ctx.services
+        .remove_member(&caller, id, user_id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// A user's groups, for their row on `/admin/users`.
+#[server(prefix = "/rpc", endpoint = "users/groups")]
+pub async fn user_groups(id: String) -> Result<Vec<UserGroup>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let id = server::id(&id, da_types::detail::USER_NOT_FOUND)?;
+    ctx.services
+        .user_groups(&caller, id)
+        .await
+        .map_err(server::fail)
+}
+
+/// The caller's own groups, for `/profile`.
+#[server(prefix = "/rpc", endpoint = "me/groups")]
+pub async fn my_groups() -> Result<Vec<UserGroup>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .my_groups(&server::caller()?)
+        .await
+        .map_err(server::fail)
+}

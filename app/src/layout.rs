@@ -160,7 +160,7 @@ pub fn Page(
         <Title text=title />
         <Suspense fallback=|| view! { <p class="muted page">"Loading…"</p> }>
             {move || me.get().map(|result| match result {
-                Ok(me) if admin && me.role != Role::Admin => {
+                Ok(me) if admin && me.effective_role != Role::Admin => {
                     set_status(403);
                     view! { <TopBar me=me.clone() /> <Forbidden /> }.into_any()
                 }
@@ -207,7 +207,7 @@ pub fn TopBar(me: MeResponse) -> impl IntoView {
             go_to("/login");
         }
     });
-    let is_admin = me.role == Role::Admin;
+    let is_admin = me.effective_role == Role::Admin;
     view! {
         <header class="topbar">
             <nav class="nav" aria-label="Main">
@@ -218,6 +218,7 @@ pub fn TopBar(me: MeResponse) -> impl IntoView {
                 <NavLink href="/install" label="Get the CLI" test="nav-install" />
                 <Show when=move || is_admin>
                     <NavLink href="/admin/users" label="Users" test="nav-admin-users" />
+                    <NavLink href="/admin/groups" label="Groups" test="nav-admin-groups" />
                     <NavLink href="/admin/tokens" label="All tokens" test="nav-admin-tokens" />
                     <NavLink href="/admin/audit" label="Audit log" test="nav-admin-audit" />
                 </Show>
@@ -364,6 +365,23 @@ pub fn CopyBlock(#[prop(into)] value: String, #[prop(into)] test: String) -> imp
             <pre data-test=test>{value}</pre>
             <button type="button" class="secondary" on:click=copy>{move || label.get()}</button>
         </div>
+    }
+}
+
+/// A user's own role, and the one in force when their groups (or a token) make it differ.
+#[component]
+pub fn RoleInForce(own: Role, effective: Role, #[prop(into)] test: String) -> impl IntoView {
+    let raised = (effective != own).then(|| {
+        view! {
+            " " <span class="muted small" data-test=format!("{test}-effective")
+                title="The highest of the own role and the roles of the user's groups">
+                {format!("→ {effective} through groups")}
+            </span>
+        }
+    });
+    view! {
+        <span class="badge" data-test=test>{own.as_str()}</span>
+        {raised}
     }
 }
 

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod api;
 pub mod audit_view;
 pub mod error;
+pub mod groups;
 pub mod install;
 pub mod layout;
 pub mod navigation;
@@ -64,12 +65,13 @@ pub fn App() -> impl IntoView {
                 // Pages that load data render completely on the server (`Async`): out-of-order streaming
                 // would need JavaScript to swap the data in, and pages must work without it.
                 <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
-                <Route path=path!("/login") view=pages::LoginPage />
+                <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/profile") view=account::ProfilePage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=account::SetupPage />
                 <Route path=path!("/reset-password") view=account::ResetPasswordPage />
                 <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=admin::AuditPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/groups") view=groups::GroupsPage ssr=SsrMode::Async />
                 <Route path=path!("/install") view=install::InstallPage ssr=SsrMode::Async />
                 <Route path=path!("/tokens") view=tokens::TokensPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tokens") view=tokens::AdminTokensPage ssr=SsrMode::Async />

@@ -1,7 +1,7 @@
 //! The pages: sign-in, the dashboard, and "not found".
 
-use crate::api::{Login, dashboard};
-use crate::layout::{LocalTime, Page, count, go_to, use_me};
+use crate::api::{Login, dashboard, sign_in_providers};
+use crate::layout::{LocalTime, Page, RoleInForce, count, go_to, use_me};
 use da_types::Secret;
 use da_types::detail::login_error_message;
 use da_types::safe_next;
@@ -24,6 +24,7 @@ pub fn LoginPage() -> impl IntoView {
         .map(str::to_owned);
     let (error, set_error) = signal(from_redirect);
     let login = ServerAction::<Login>::new();
+    let providers = Resource::new(|| (), |_| sign_in_providers());
     let email = NodeRef::<leptos::html::Input>::new();
     let password = NodeRef::<leptos::html::Input>::new();
 
@@ -62,6 +63,16 @@ pub fn LoginPage() -> impl IntoView {
                         {move || error.get().unwrap_or_default()}
                     </p>
                 </Show>
+                <Suspense fallback=|| ()>
+                    {move || providers.get().and_then(Result::ok).and_then(|p| p.oidc).map(|oidc| view! {
+                        // A plain link: the browser leaves for the identity provider.
+                        <a class="button primary sso" data-test="sso-login" rel="external"
+                            href=move || da_types::redirect::sso_login_url(&oidc.login_path, &next.get())>
+                            {format!("Sign in with {}", oidc.name)}
+                        </a>
+                        <p class="divider muted"><span>"or with a password"</span></p>
+                    })}
+                </Suspense>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username" required node_ref=email />
                 <label for="password">"Password"</label>
@@ -99,8 +110,8 @@ fn Dashboard() -> impl IntoView {
                     <dt>"Email"</dt>
                     <dd data-test="me-email">{me.email.clone()}</dd>
                     <dt>"Role"</dt>
-                    <dd><span class="badge" data-test="me-role">{me.role.to_string()}</span>
-                        " " <span class="muted">{me.role.description()}</span></dd>
+                    <dd><RoleInForce own=me.role effective=me.effective_role test="me-role" />
+                        " " <span class="muted">{me.effective_role.description()}</span></dd>
                     <Suspense fallback=|| ()>
                         {move || figures.get().and_then(Result::ok).map(|d| view! {
                             <dt>"Last sign-in"</dt>

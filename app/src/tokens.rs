@@ -230,7 +230,7 @@ fn CreateTokenForm(
             set_typed.set(String::new());
         }
     });
-    let my_role = me.role;
+    let my_role = me.effective_role;
     view! {
         <form class="card create-token" on:submit=submit data-test="create-token">
             <h2>"New token"</h2>

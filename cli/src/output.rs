@@ -144,6 +144,15 @@ pub fn maybe_relative(at: Option<DateTime<Utc>>, fallback: &str) -> String {
     at.map_or_else(|| fallback.to_owned(), relative)
 }
 
+/// The own role, with the role in force when groups (or a token) make it differ.
+pub fn role_in_force(own: da_types::Role, effective: da_types::Role) -> String {
+    if own == effective {
+        own.to_string()
+    } else {
+        format!("{effective} (own role {own})")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,14 +197,5 @@ mod tests {
         assert_eq!(relative_to(now + Duration::days(30), now), "in 30 days");
         assert_eq!(relative_to(now - Duration::days(1), now), "24 hours ago");
         assert_eq!(relative_to(now + Duration::days(3650), now), "in 10 years");
-    }
-}
-
-/// The own role, with the role in force when groups (or a token) make it differ.
-pub fn role_in_force(own: da_types::Role, effective: da_types::Role) -> String {
-    if own == effective {
-        own.to_string()
-    } else {
-        format!("{effective} (own role {own})")
     }
 }

@@ -357,7 +357,7 @@ impl Services {
                 });
             }
         }
-        groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        groups.sort_by_key(|g| g.name.to_lowercase());
         Ok(MeResponse {
             id: principal.user_id,
             email: user.email,
@@ -365,6 +365,7 @@ impl Services {
             role: user.role,
             effective_role: principal.role,
             groups,
+            sso: user.sso,
             active: user.active,
             created_at: seconds(user.created_at),
             credential,

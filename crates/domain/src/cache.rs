@@ -33,6 +33,8 @@ pub struct CachedUser {
     pub created_at: DateTime<Utc>,
     /// The groups the user is in.
     pub groups: Vec<Uuid>,
+    /// Signs in through single sign-on.
+    pub sso: bool,
 }
 
 impl CachedUser {
@@ -44,6 +46,7 @@ impl CachedUser {
             active: user.active,
             created_at: user.created_at,
             groups,
+            sso: user.sso,
         }
     }
 }
@@ -442,6 +445,7 @@ mod tests {
             active,
             created_at: DateTime::UNIX_EPOCH,
             groups: Vec::new(),
+            sso: false,
         }
     }
 

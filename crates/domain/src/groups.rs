@@ -327,6 +327,25 @@ impl Services {
         }
     }
 
+    /// Adds the user with this email (the web UI's "add by email").
+    pub async fn add_member_by_email(
+        &self,
+        admin: &Admin,
+        group_id: Uuid,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
+        self.existing_group(group_id).await?;
+        let email = da_types::validation::normalize_email(email).map_err(Error::invalid)?;
+        let user = self
+            .inner
+            .store
+            .user_by_email(&email)
+            .await?
+            .ok_or_else(|| Error::NotFound(detail::USER_NOT_FOUND.into()))?;
+        self.add_member(admin, group_id, user.id, client).await
+    }
+
     /// `DELETE /api/groups/{id}/members/{user_id}`.
     pub async fn remove_member(
         &self,

@@ -134,6 +134,9 @@ pub struct MeResponse {
     /// narrowed by a token's role.
     pub effective_role: Role,
     pub groups: Vec<crate::GroupRef>,
+    /// Created or last signed in through single sign-on.
+    #[serde(default)]
+    pub sso: bool,
     pub active: bool,
     #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,

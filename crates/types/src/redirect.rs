@@ -18,6 +18,14 @@ pub fn login_url(path_and_query: &str) -> String {
     )
 }
 
+/// `{login_path}?next=<path and query, encoded>`: "Sign in with …", coming back to `next`.
+pub fn sso_login_url(login_path: &str, next: &str) -> String {
+    format!(
+        "{login_path}?next={}",
+        utf8_percent_encode(next, QUERY_VALUE)
+    )
+}
+
 /// Returns `next` when it is a safe local path, otherwise `/`.
 ///
 /// Safe means: starts with exactly one `/`, contains no `//` and no `\` anywhere (browsers treat
@@ -48,6 +56,10 @@ mod tests {
         assert_eq!(login_url("/"), "/login?next=%2F");
         assert_eq!(login_url("/a?b=c&d"), "/login?next=%2Fa%3Fb%3Dc%26d");
         assert_eq!(login_url("/x?a=user."), "/login?next=%2Fx%3Fa%3Duser.");
+        assert_eq!(
+            super::sso_login_url("/auth/oidc/login", "/a?b=c"),
+            "/auth/oidc/login?next=%2Fa%3Fb%3Dc"
+        );
     }
 
     #[test]

@@ -323,6 +323,10 @@ impl Services {
                 };
                 failed(code, format!("opening the session: {e:?}")).of(&email, Some(&user))
             })?;
+        if !user.sso {
+            // The login marked the user `sso`, which the cached copy does not know yet.
+            self.invalidate(&[crate::cache::Invalidation::User(user.id)]);
+        }
         Ok(SsoLogin {
             session,
             next: flow.next,

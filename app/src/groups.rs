@@ -208,6 +208,7 @@ fn GroupRows(group: Group, screen: Screen) -> impl IntoView {
     let (open, set_open) = signal(Open::Nothing);
     let (confirm_delete, set_confirm_delete) = signal(false);
     let (row_error, set_row_error) = signal(None::<String>);
+    let member_count = RwSignal::new(group.member_count);
     let delete = ServerAction::<DeleteGroup>::new();
     let name = StoredValue::new(group.name.clone());
     let id = group.id.to_string();
@@ -242,7 +243,7 @@ fn GroupRows(group: Group, screen: Screen) -> impl IntoView {
                     Some(role) => view! { <span class="badge" title=role.description()>{role.as_str()}</span> }.into_any(),
                     None => view! { <span class="muted">"—"</span> }.into_any(),
                 }}</td>
-                <td data-test="group-members">{group.member_count}</td>
+                <td data-test="group-members">{move || member_count.get()}</td>
                 <td class="small">{group.external_ids.iter().map(|v| view! {
                     <code class="external-id">{v.clone()}</code>" "
                 }).collect_view()}</td>
@@ -277,7 +278,7 @@ fn GroupRows(group: Group, screen: Screen) -> impl IntoView {
             </Show>
             <Show when=move || open.get() == Open::Members>
                 <tr class="detail"><td colspan="5">
-                    <Members group_id=stored.get_value().id.to_string() screen=screen />
+                    <Members group_id=stored.get_value().id.to_string() member_count=member_count />
                 </td></tr>
             </Show>
         </tbody>
@@ -345,7 +346,7 @@ fn EditGroupForm(
 
 /// The members of one group, who put them there, and the forms to add or remove one.
 #[component]
-fn Members(group_id: String, screen: Screen) -> impl IntoView {
+fn Members(group_id: String, member_count: RwSignal<u64>) -> impl IntoView {
     let version = RwSignal::new(0u32);
     let group_id = StoredValue::new(group_id);
     let members = Resource::new(
@@ -359,9 +360,14 @@ fn Members(group_id: String, screen: Screen) -> impl IntoView {
     let changed = move |message: String| {
         feedback.ok(message);
         version.update(|v| *v += 1);
-        // The member count in the row above changes too.
-        screen.reload();
     };
+    // The count in the row above follows the list (reloading the whole table would close
+    // this panel and lose its message).
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = members.get() {
+            member_count.set(list.len() as u64);
+        }
+    });
     Effect::new(move |_| match add.value().get() {
         Some(Ok(())) => {
             let who = value(email);

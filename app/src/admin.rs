@@ -6,7 +6,8 @@ use crate::api::{
 };
 use crate::audit_view::{describe, details};
 use crate::layout::{
-    CopyField, Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, debounced, use_me, when,
+    CopyField, Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, RoleRaised, debounced,
+    use_me, when,
 };
 use da_types::{AuditRow, Role, Secret, User};
 use leptos::ev::SubmitEvent;
@@ -341,14 +342,6 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
         id.clone(),
         id.clone(),
     );
-    let raised = (user.effective_role != user.role).then(|| {
-        view! {
-            <br /><span class="muted small" data-test="user-effective"
-                title="The highest of the own role and the roles of the user's groups">
-                {format!("→ {} through groups", user.effective_role)}
-            </span>
-        }
-    });
     let active = user.active;
     let invited = user.invited;
     let status = if !active {
@@ -377,7 +370,7 @@ fn UserRow(user: User, screen: Screen) -> impl IntoView {
                         <option value=r.as_str() selected=r == current_role title=r.description()>{r.as_str()}</option>
                     }).collect_view()}
                 </select>
-                {raised}
+                <RoleRaised own=user.role effective=user.effective_role test="user-effective" />
             </td>
             <td>
                 <span class=status.0 data-test="user-active"

@@ -421,10 +421,10 @@ pub async fn sign_in_providers() -> Result<AuthProviders, UiError> {
     Ok(crate::server::context()?.services.auth_providers())
 }
 
-/// External ids as typed: one per line or comma-separated.
-#[cfg(feature = "ssr")]
-fn external_ids(text: &str) -> Vec<String> {
-    text.split([',', '\n'])
+/// External ids as typed in the forms: one per line (a value may hold commas, as LDAP names
+/// do). Used by the forms too, to tell whether the list changed.
+pub fn external_id_lines(text: &str) -> Vec<String> {
+    text.lines()
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
@@ -461,7 +461,7 @@ pub async fn create_group(
         name,
         description: Some(description),
         role: Some(role).filter(|r| !r.is_empty()),
-        external_ids: Some(self::external_ids(&external_ids)),
+        external_ids: Some(external_id_lines(&external_ids)),
     };
     ctx.services
         .create_group(&server::admin()?, &request, &server::client())
@@ -469,24 +469,26 @@ pub async fn create_group(
         .map_err(server::fail)
 }
 
-/// Saves the edit form: every field as shown; `role` empty clears it.
+/// Saves what the edit form changed, and only that (another admin's change to another field
+/// stays): `None` leaves a field as it is; `role` empty clears it; `external_ids` holds one
+/// per line, empty for none.
 #[server(prefix = "/rpc", endpoint = "groups/update")]
 pub async fn update_group(
     id: String,
-    name: String,
-    description: String,
-    role: String,
-    external_ids: String,
+    name: Option<String>,
+    description: Option<String>,
+    role: Option<String>,
+    external_ids: Option<String>,
 ) -> Result<Group, UiError> {
     use crate::server;
     let ctx = server::context()?;
     let caller = server::admin()?;
     let id = server::id(&id, da_types::detail::GROUP_NOT_FOUND)?;
     let request = da_types::UpdateGroupRequest {
-        name: Some(name),
-        description: Some(description),
-        role: Some(Some(role).filter(|r| !r.is_empty())),
-        external_ids: Some(self::external_ids(&external_ids)),
+        name,
+        description,
+        role: role.map(|r| Some(r).filter(|r| !r.is_empty())),
+        external_ids: external_ids.map(|text| external_id_lines(&text)),
     };
     ctx.services
         .update_group(&caller, id, &request, &server::client())

@@ -2,8 +2,8 @@
 //! it, and its members (those single sign-on manages shown read-only, with the reason).
 
 use crate::api::{
-    AddGroupMember, CreateGroup, DeleteGroup, RemoveGroupMember, UpdateGroup, group_members,
-    list_groups,
+    AddGroupMember, CreateGroup, DeleteGroup, RemoveGroupMember, UpdateGroup, external_id_lines,
+    group_members, list_groups,
 };
 use crate::layout::{Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, debounced};
 use da_types::{Group, GroupMember, MembershipSource, Role};
@@ -175,7 +175,7 @@ fn CreateGroupForm(screen: Screen) -> impl IntoView {
         <form class="card" on:submit=submit data-test="create-group">
             <h2>"Add a group"</h2>
             <div class="row">
-                <label>"Name"<input type="text" required maxlength="100" node_ref=name data-test="new-group-name" /></label>
+                <label>"Name"<input type="text" required maxlength=da_types::validation::LABEL_MAX_CHARS node_ref=name data-test="new-group-name" /></label>
                 <label>"Description"<input type="text" node_ref=description placeholder="optional" data-test="new-group-description" /></label>
                 <label>"Grants role"
                     <select node_ref=role data-test="new-group-role">{role_options(None)}</select>
@@ -298,16 +298,38 @@ fn EditGroupForm(
     let external = NodeRef::<leptos::html::Textarea>::new();
     let (error, set_error) = signal(None::<String>);
     let id = group.id.to_string();
+    let original = StoredValue::new(group.clone());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         set_error.set(None);
-        update.dispatch(UpdateGroup {
+        let original = original.get_value();
+        let (new_name, new_description, new_role, new_external) = (
+            value(name),
+            value(description),
+            chosen(role),
+            text(external),
+        );
+        let old_role = original
+            .role
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default();
+        let request = UpdateGroup {
             id: id.clone(),
-            name: value(name),
-            description: value(description),
-            role: chosen(role),
-            external_ids: text(external),
-        });
+            name: (new_name != original.name).then_some(new_name),
+            description: (new_description != original.description).then_some(new_description),
+            role: (new_role != old_role).then_some(new_role),
+            external_ids: (external_id_lines(&new_external) != original.external_ids)
+                .then_some(new_external),
+        };
+        if request.name.is_none()
+            && request.description.is_none()
+            && request.role.is_none()
+            && request.external_ids.is_none()
+        {
+            on_done();
+            return;
+        }
+        update.dispatch(request);
     };
     Effect::new(move |_| match update.value().get() {
         Some(Ok(group)) => {
@@ -323,7 +345,7 @@ fn EditGroupForm(
     view! {
         <form class="edit-group" on:submit=submit data-test="edit-group">
             <div class="row">
-                <label>"Name"<input type="text" required maxlength="100" prop:value=group.name.clone() node_ref=name data-test="edit-group-name" /></label>
+                <label>"Name"<input type="text" required maxlength=da_types::validation::LABEL_MAX_CHARS prop:value=group.name.clone() node_ref=name data-test="edit-group-name" /></label>
                 <label>"Description"<input type="text" prop:value=group.description.clone() node_ref=description data-test="edit-group-description" /></label>
                 <label>"Grants role"
                     <select node_ref=role data-test="edit-group-role">{role_options(group.role)}</select>

@@ -111,7 +111,7 @@ fn MachineToken(server: Option<String>) -> impl IntoView {
                 {MACHINE_TOKEN_DAYS}" days (or this server's limit); revoke it any time under "
                 <a href="/tokens">"Tokens"</a>"."</p>
             <form class="row" on:submit=submit>
-                <label>"Name"<input type="text" required maxlength="100" value="da CLI" node_ref=name data-test="machine-token-name" /></label>
+                <label>"Name"<input type="text" required maxlength=da_types::validation::LABEL_MAX_CHARS value="da CLI" node_ref=name data-test="machine-token-name" /></label>
                 <button type="submit" class="primary" data-test="machine-token-create" disabled=move || create.pending().get()>
                     "Create a token for this machine"
                 </button>

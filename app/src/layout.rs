@@ -371,18 +371,23 @@ pub fn CopyBlock(#[prop(into)] value: String, #[prop(into)] test: String) -> imp
 /// A user's own role, and the one in force when their groups (or a token) make it differ.
 #[component]
 pub fn RoleInForce(own: Role, effective: Role, #[prop(into)] test: String) -> impl IntoView {
-    let raised = (effective != own).then(|| {
+    view! {
+        <span class="badge" data-test=test.clone()>{own.as_str()}</span>
+        " " <RoleRaised own=own effective=effective test=format!("{test}-effective") />
+    }
+}
+
+/// "→ analyst through groups" when the role in force is not the own role; nothing otherwise.
+#[component]
+pub fn RoleRaised(own: Role, effective: Role, #[prop(into)] test: String) -> impl IntoView {
+    (effective != own).then(|| {
         view! {
-            " " <span class="muted small" data-test=format!("{test}-effective")
+            <span class="muted small role-raised" data-test=test
                 title="The highest of the own role and the roles of the user's groups">
                 {format!("→ {effective} through groups")}
             </span>
         }
-    });
-    view! {
-        <span class="badge" data-test=test>{own.as_str()}</span>
-        {raised}
-    }
+    })
 }
 
 /// The roles with what each may do, for where a role is picked.

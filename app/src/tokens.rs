@@ -235,7 +235,7 @@ fn CreateTokenForm(
         <form class="card create-token" on:submit=submit data-test="create-token">
             <h2>"New token"</h2>
             <div class="row">
-                <label>"Name"<input type="text" required maxlength="100" placeholder="e.g. nightly CI" node_ref=name
+                <label>"Name"<input type="text" required maxlength=da_types::validation::LABEL_MAX_CHARS placeholder="e.g. nightly CI" node_ref=name
                     data-test="token-name" on:input=move |ev| set_typed.set(event_target_value(&ev)) /></label>
                 <label>"Expires after"
                     <select data-test="token-expiry" node_ref=expiry_select on:change=move |ev| set_expiry.set(event_target_value(&ev))>

@@ -210,7 +210,7 @@ enum UsersCommand {
 enum GroupsCommand {
     /// List groups, ordered by name
     List {
-        /// Part of a name
+        /// Part of the name or description
         #[arg(long)]
         search: Option<String>,
         #[arg(long, default_value_t = 100)]

@@ -7,7 +7,8 @@
 //     "accounts": { "<login>": { "email", "email_verified", "name", "groups", ... } },
 //     "claimsInIdToken": true,   // false: email, name and groups come from UserInfo only
 //     "alg": "RS256" }           // the ID token signing algorithm (RS256, PS256, ES256, EdDSA)
-// Prints `oidc-provider listening on <issuer>` once it serves.
+// Prints `oidc-provider listening on <issuer>` once it serves. `PUT /test/accounts/<login>`
+// replaces an account's claims.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -75,5 +76,17 @@ const provider = new Provider(issuer, {
 // Quiet: the tests read this process's output for the start line only.
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 
-server.on('request', provider.callback());
+// A test's hand on the provider: `PUT /test/accounts/<login>` with the account's new claims
+// (one person whose groups change between sign-ins keeps one `sub`, the login).
+const callback = provider.callback();
+server.on('request', (req, res) => {
+  const match = req.method === 'PUT' && req.url.match(/^\/test\/accounts\/([^/?]+)$/);
+  if (!match) return callback(req, res);
+  let body = '';
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    accounts[decodeURIComponent(match[1])] = JSON.parse(body);
+    res.writeHead(204).end();
+  });
+});
 console.log(`oidc-provider listening on ${issuer}`);

@@ -75,10 +75,23 @@ test('an admin creates a group, gives it a role, adds and removes a member, and 
   const finance = groupOf(page, 'Finance');
   await finance.locator('[data-test=group-edit]').click();
   await finance.locator('[data-test=edit-group-role]').selectOption('analyst');
-  await finance.locator('[data-test=edit-group-external]').fill('finance@example.com');
+  await finance.locator('[data-test=edit-group-external]').fill('finance@example.com\ncn=finance,ou=groups,dc=example');
   await finance.locator('[data-test=edit-group-save]').click();
   await page.waitForFunction(() => document.querySelector('[data-test=group][data-name=Finance] [data-test=group-role]')
     ?.textContent.includes('analyst'));
+  // One id per line: a value with commas (an LDAP name) stays one value.
+  const saved = (await (await api(base(), token, 'GET', '/api/groups?q=Finance')).json())[0];
+  assert.deepEqual(saved.external_ids, ['finance@example.com', 'cn=finance,ou=groups,dc=example']);
+  // An edit sends only what changed: another admin's role change made meanwhile stays.
+  await api(base(), token, 'PATCH', `/api/groups/${saved.id}`, { role: 'km_admin' });
+  await finance.locator('[data-test=group-edit]').click();
+  await finance.locator('[data-test=edit-group-description]').fill('Reads and writes the ledgers');
+  await finance.locator('[data-test=edit-group-save]').click();
+  await page.waitForFunction(() => document.querySelector('[data-test=group][data-name=Finance]')
+    ?.textContent.includes('Reads and writes'));
+  const edited = (await (await api(base(), token, 'GET', `/api/groups/${saved.id}`)).json());
+  assert.equal(edited.role, 'km_admin');
+  await api(base(), token, 'PATCH', `/api/groups/${saved.id}`, { role: 'analyst' });
 
   await finance.locator('[data-test=group-show-members]').click();
   await finance.locator('[data-test=no-members]').waitFor();
@@ -161,6 +174,16 @@ test('Sign in with the IdP: a new colleague lands where they were going, with th
     .test(document.querySelector('[data-test=user-groups-list]')?.textContent ?? ''));
   assert.deepEqual(admin.problems, []);
   await adminContext.close();
+
+  // From the login page itself, she lands on the dashboard; it shows the role she acts with.
+  const again = await offlineContext();
+  const second = await openPage(again);
+  await second.page.goto(`${base()}/login`);
+  await signInWithSso(second.page, 'ana');
+  await second.page.waitForURL(`${base()}/`);
+  await second.page.waitForSelector('body[data-hydrated]');
+  assert.match(await second.page.textContent('[data-test=me-role-effective]'), /analyst/);
+  await again.close();
 });
 
 test('a refused SSO sign-in comes back to the login page with the reason in words', async () => {

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Parser, Default)]
+// No `Debug`: the flags carry secrets (the JWT key, the OIDC client secret).
+#[derive(Parser, Default)]
 #[command(
     name = "da-server",
     version,
@@ -158,7 +159,7 @@ impl DatabaseUrl {
 }
 
 /// The same settings as read from a TOML file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     bind: Option<SocketAddr>,
@@ -440,12 +441,8 @@ fn oidc_settings(
             da_types::sso::OIDC_CALLBACK_PATH
         );
     };
-    let parsed = url::Url::parse(&issuer)
-        .with_context(|| format!("DA_OIDC_ISSUER {issuer:?} is not a URL"))?;
-    let local = matches!(parsed.host(), Some(url::Host::Domain("localhost")))
-        || matches!(parsed.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(parsed.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-    if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && local)) {
+    url::Url::parse(&issuer).with_context(|| format!("DA_OIDC_ISSUER {issuer:?} is not a URL"))?;
+    if !da_domain::oidc::issuer_allowed(&issuer) {
         bail!(
             "DA_OIDC_ISSUER must be an https URL (plain http only for a provider on this machine)"
         );

@@ -568,37 +568,31 @@ async fn memberships(
         .collect()
 }
 
-/// One person (one email) whose identity provider reports different groups over time.
+/// Carl, one person whose identity provider reports different groups over time (`None`:
+/// no such claim at all). Sign in as `carl`; `Provider::set_account` changes what he gets.
+fn carl_with(claim: &str, groups: Option<serde_json::Value>) -> serde_json::Value {
+    let mut account = json!({"email": "carl@example.com", "email_verified": true});
+    if let Some(groups) = groups {
+        account[claim] = groups;
+    }
+    account
+}
+
 fn changing_groups(claim: &str) -> serde_json::Value {
-    let base = |groups: Option<serde_json::Value>| {
-        let mut account = json!({"email": "carl@example.com", "email_verified": true});
-        if let Some(groups) = groups {
-            account[claim] = groups;
-        }
-        account
-    };
-    json!({
-        "carl-1": base(Some(json!(["g-a", "g-b"]))),
-        "carl-2": base(Some(json!(["g-b", "g-admins"]))),
-        "carl-none": base(None),
-        "carl-empty": base(Some(json!([]))),
-    })
+    json!({ "carl": carl_with(claim, Some(json!(["g-a", "g-b"]))) })
 }
 
 #[tokio::test]
 async fn group_sync_replaces_sso_memberships_keeps_admin_ones_and_skips_a_missing_claim() {
     use da_types::MembershipSource::{Admin, Sso};
-    let SsoServer {
-        server,
-        provider: _p,
-    } = SsoSetup::new(changing_groups("groups")).start().await;
+    let SsoServer { server, provider } = SsoSetup::new(changing_groups("groups")).start().await;
     group(&server, "A", None, &["g-a"]).await;
     group(&server, "B", None, &["g-b"]).await;
     let c = group(&server, "C", None, &["g-c"]).await;
     group(&server, "Admins", Some("admin"), &["g-admins"]).await;
 
     let browser = Browser::new();
-    browser.sign_in(&server, "carl-1", None).await;
+    browser.sign_in(&server, "carl", None).await;
     assert_eq!(
         memberships(&server, "carl@example.com").await,
         [("A".into(), Sso), ("B".into(), Sso)]
@@ -627,7 +621,13 @@ async fn group_sync_replaces_sso_memberships_keeps_admin_ones_and_skips_a_missin
         "{refused}"
     );
 
-    Browser::new().sign_in(&server, "carl-2", None).await;
+    provider
+        .set_account(
+            "carl",
+            carl_with("groups", Some(json!(["g-b", "g-admins"]))),
+        )
+        .await;
+    Browser::new().sign_in(&server, "carl", None).await;
     assert_eq!(
         memberships(&server, "carl@example.com").await,
         [
@@ -637,10 +637,16 @@ async fn group_sync_replaces_sso_memberships_keeps_admin_ones_and_skips_a_missin
         ]
     );
     // The claim absent: memberships stay as they are.
-    Browser::new().sign_in(&server, "carl-none", None).await;
+    provider
+        .set_account("carl", carl_with("groups", None))
+        .await;
+    Browser::new().sign_in(&server, "carl", None).await;
     assert_eq!(memberships(&server, "carl@example.com").await.len(), 3);
     // The claim present but empty: every SSO membership goes, the admin's stays.
-    Browser::new().sign_in(&server, "carl-empty", None).await;
+    provider
+        .set_account("carl", carl_with("groups", Some(json!([]))))
+        .await;
+    Browser::new().sign_in(&server, "carl", None).await;
     assert_eq!(
         memberships(&server, "carl@example.com").await,
         [("C".into(), Admin)]
@@ -665,13 +671,10 @@ async fn group_sync_replaces_sso_memberships_keeps_admin_ones_and_skips_a_missin
 
 #[tokio::test]
 async fn a_token_made_before_an_sso_group_grants_admin_follows_the_group_at_once() {
-    let SsoServer {
-        server,
-        provider: _p,
-    } = SsoSetup::new(changing_groups("groups")).start().await;
+    let SsoServer { server, provider } = SsoSetup::new(changing_groups("groups")).start().await;
     group(&server, "Admins", Some("admin"), &["g-admins"]).await;
     let browser = Browser::new();
-    browser.sign_in(&server, "carl-1", None).await;
+    browser.sign_in(&server, "carl", None).await;
     let session = browser.session(&server).unwrap();
     let pat = session
         .create_token(&da_types::CreateTokenRequest {
@@ -689,12 +692,21 @@ async fn a_token_made_before_an_sso_group_grants_admin_follows_the_group_at_once
     );
 
     // Signing in again with the admin group: the same token is an admin's now…
-    Browser::new().sign_in(&server, "carl-2", None).await;
+    provider
+        .set_account(
+            "carl",
+            carl_with("groups", Some(json!(["g-b", "g-admins"]))),
+        )
+        .await;
+    Browser::new().sign_in(&server, "carl", None).await;
     assert!(by_pat.list_users(&users).await.is_ok());
     let me = by_pat.me().await.unwrap();
     assert_eq!((me.role, me.effective_role), (Role::Viewer, Role::Admin));
     // …and not any more once the provider drops the group.
-    Browser::new().sign_in(&server, "carl-empty", None).await;
+    provider
+        .set_account("carl", carl_with("groups", Some(json!([]))))
+        .await;
+    Browser::new().sign_in(&server, "carl", None).await;
     assert_eq!(
         by_pat.list_users(&users).await.unwrap_err().status(),
         Some(403)
@@ -715,10 +727,85 @@ async fn claims_can_come_from_userinfo_and_groups_from_a_custom_claim() {
     group(&server, "B", Some("km_admin"), &["g-b"]).await;
     let browser = Browser::new();
     assert_eq!(
-        browser.sign_in(&server, "carl-1", Some("/profile")).await,
+        browser.sign_in(&server, "carl", Some("/profile")).await,
         "/profile"
     );
     let me = browser.session(&server).unwrap().me().await.unwrap();
     assert_eq!(me.email, "carl@example.com", "the email came from UserInfo");
     assert_eq!((me.role, me.effective_role), (Role::Analyst, Role::KmAdmin));
+}
+
+#[tokio::test]
+async fn the_same_email_under_another_subject_is_someone_else() {
+    use da_types::MembershipSource::Sso;
+    let SsoServer {
+        server,
+        provider: _p,
+    } = SsoSetup::new(json!({
+        "ann": {"email": "ann@example.com", "email_verified": true, "groups": ["g-analysts"]},
+        // The provider gave Ann's address to someone else (a new hire with her old alias).
+        "impostor": {"email": "ann@example.com", "email_verified": true, "groups": []},
+    }))
+    .start()
+    .await;
+    group(&server, "Analysts", Some("analyst"), &["g-analysts"]).await;
+    let browser = Browser::new();
+    assert_eq!(browser.sign_in(&server, "ann", None).await, "/");
+
+    let other = Browser::new();
+    let landed = other.sign_in(&server, "impostor", None).await;
+    assert_eq!(
+        error_code(&landed).as_deref(),
+        Some("sso_failed"),
+        "{landed}"
+    );
+    assert!(other.session(&server).is_none(), "no session");
+    // Nothing of Ann's changed: her SSO membership stays (the impostor's claim is empty).
+    assert_eq!(
+        memberships(&server, "ann@example.com").await,
+        vec![("Analysts".to_owned(), Sso)]
+    );
+    assert!(
+        failures(&server)
+            .await
+            .contains(&(Some("ann@example.com".into()), "sso_failed".into()))
+    );
+    // Ann herself still gets in.
+    assert_eq!(Browser::new().sign_in(&server, "ann", None).await, "/");
+}
+
+#[tokio::test]
+async fn an_sso_account_without_a_password_gets_no_reset_link_by_mail() {
+    let sink = da_integration_tests::smtp::SmtpSink::start().await;
+    let SsoServer {
+        server,
+        provider: _p,
+    } = SsoSetup::new(accounts())
+        .env("DA_SMTP_URL", &sink.url)
+        .env("DA_SMTP_FROM", "da <noreply@da.example>")
+        .start()
+        .await;
+    Browser::new().sign_in(&server, "ann", None).await;
+    let asked = server
+        .client()
+        .request_password_reset("ann@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        asked.message, "If this email is registered, a reset link has been sent.",
+        "the same answer as for everyone"
+    );
+    // A reset asked for afterwards by a password account arrives; Ann's never did.
+    server
+        .client()
+        .request_password_reset(ADMIN_EMAIL)
+        .await
+        .unwrap();
+    sink.wait_for(ADMIN_EMAIL).await;
+    assert!(
+        sink.mails()
+            .iter()
+            .all(|m| !m.to.iter().any(|t| t.contains("ann@"))),
+        "no link that would let Ann in past the identity provider"
+    );
 }

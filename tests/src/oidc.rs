@@ -61,6 +61,21 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Replaces the claims of `login` (`provider.mjs` only): the same person, say, in other
+    /// groups at the next sign-in.
+    pub async fn set_account(&self, login: &str, claims: serde_json::Value) {
+        let status = reqwest::Client::new()
+            .put(format!("{}/test/accounts/{login}", self.issuer))
+            .json(&claims)
+            .send()
+            .await
+            .expect("the provider answers")
+            .status();
+        assert_eq!(status, 204, "the provider took the account");
+    }
+}
+
 /// A free loopback port, for a server whose public URL must be known before it starts.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

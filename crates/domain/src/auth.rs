@@ -125,7 +125,7 @@ impl Services {
         let user = user.expect("checked above");
         let check = LoginCheck {
             password_hash: stored_hash,
-            sso: false,
+            sso: None,
         };
         self.start_session(&user, &check, client, method::PASSWORD)
             .await
@@ -185,7 +185,10 @@ impl Services {
         match self.inner.store.record_login(&session, check, &row).await? {
             LoginOutcome::Recorded => {}
             // The password changed while it was being checked: the one given is no longer it.
-            LoginOutcome::PasswordChanged | LoginOutcome::UserGone => {
+            // Single sign-on: another subject took the account's link while this one ran.
+            LoginOutcome::PasswordChanged
+            | LoginOutcome::UserGone
+            | LoginOutcome::OtherIdentity => {
                 return Err(Error::Unauthenticated(AuthFailure::InvalidLogin));
             }
             LoginOutcome::Deactivated => {
@@ -261,7 +264,7 @@ impl Services {
         self.insert_admin(&user, guard, &row).await?;
         let check = LoginCheck {
             password_hash: user.password_hash.clone(),
-            sso: false,
+            sso: None,
         };
         self.start_session(&user, &check, client, method::PASSWORD)
             .await

@@ -13,11 +13,10 @@ use crate::store::{
     RemoveMemberOutcome, UserRecord,
 };
 use chrono::Utc;
-use da_types::groups::GROUP_NAME_MAX_CHARS;
 use da_types::paging::GROUPS_MAX;
 use da_types::validation::check_no_control_chars;
 use da_types::{
-    CreateGroupRequest, Group, GroupListParams, GroupMember, GroupPage, MembershipSource, Role,
+    CreateGroupRequest, Group, GroupListParams, GroupMember, GroupPage, MembershipSource,
     UpdateGroupRequest, UserGroup,
 };
 use uuid::Uuid;
@@ -25,18 +24,6 @@ use uuid::Uuid;
 const DESCRIPTION_MAX_CHARS: usize = 1000;
 const EXTERNAL_IDS_MAX: usize = 100;
 const EXTERNAL_ID_MAX_CHARS: usize = 256;
-
-fn group_name(raw: &str) -> Result<String, Error> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(Error::invalid(detail::TOKEN_NAME_REQUIRED));
-    }
-    if name.chars().count() > GROUP_NAME_MAX_CHARS {
-        return Err(Error::invalid(detail::TOKEN_NAME_TOO_LONG));
-    }
-    check_no_control_chars("name", name).map_err(Error::Invalid)?;
-    Ok(name.to_owned())
-}
 
 fn description(raw: &str) -> Result<String, Error> {
     let text = raw.trim();
@@ -146,7 +133,7 @@ impl Services {
         let now = Utc::now();
         let group = GroupRecord {
             id: Uuid::new_v4(),
-            name: group_name(&request.name)?,
+            name: crate::params::label(&request.name)?,
             description: description(request.description.as_deref().unwrap_or(""))?,
             role: request.role.as_deref().map(parse_role).transpose()?,
             external_ids: external_ids(request.external_ids.as_deref().unwrap_or(&[]))?,
@@ -184,7 +171,11 @@ impl Services {
             return Err(Error::invalid(detail::GROUP_NOTHING_TO_UPDATE));
         }
         let change = GroupChange {
-            name: request.name.as_deref().map(group_name).transpose()?,
+            name: request
+                .name
+                .as_deref()
+                .map(crate::params::label)
+                .transpose()?,
             description: request
                 .description
                 .as_deref()
@@ -430,7 +421,7 @@ impl Services {
         &self,
         user: &UserRecord,
         claim: &[String],
-        audit_from: impl FnOnce(AuditRecord) -> AuditRecord,
+        audit_from: impl FnOnce(AuditRecord) -> AuditRecord + Send + 'static,
     ) -> Result<(), Error> {
         let wanted = self.inner.store.groups_with_external_ids(claim).await?;
         let current = self.inner.store.groups_of_user(user.id).await?;
@@ -449,30 +440,34 @@ impl Services {
         if add.is_empty() && remove.is_empty() {
             return Ok(());
         }
-        let names = |ids: &[Uuid]| -> Vec<String> {
-            ids.iter()
-                .filter_map(|id| {
-                    wanted
-                        .iter()
-                        .chain(current.iter().map(|(g, _)| g))
-                        .find(|g| g.id == *id)
-                        .map(|g| g.name.clone())
-                })
-                .collect()
-        };
-        let row = audit_from(
-            audit::record(audit::GROUP_SSO_SYNC, format!("user:{}", user.id)).with_params(
-                serde_json::json!({
-                    "email": user.email,
-                    "added": names(&add),
-                    "removed": names(&remove),
-                }),
-            ),
-        );
+        // The names of the groups involved, for the audit row of what the sync really did.
+        let known: Vec<(Uuid, String)> = wanted
+            .iter()
+            .chain(current.iter().map(|(g, _)| g))
+            .map(|g| (g.id, g.name.clone()))
+            .collect();
+        let (user_id, email) = (user.id, user.email.clone());
+        let audit: crate::store::SyncAudit = Box::new(move |added, removed| {
+            let names = |ids: &[Uuid]| -> Vec<String> {
+                ids.iter()
+                    .filter_map(|id| known.iter().find(|(k, _)| k == id))
+                    .map(|(_, name)| name.clone())
+                    .collect()
+            };
+            audit_from(
+                audit::record(audit::GROUP_SSO_SYNC, format!("user:{user_id}")).with_params(
+                    serde_json::json!({
+                        "email": email,
+                        "added": names(added),
+                        "removed": names(removed),
+                    }),
+                ),
+            )
+        });
         let (added, removed) = self
             .inner
             .store
-            .sync_sso_memberships(user.id, &add, &remove, Utc::now(), &row)
+            .sync_sso_memberships(user.id, &add, &remove, Utc::now(), audit)
             .await?;
         if !added.is_empty() || !removed.is_empty() {
             self.invalidate(&[Invalidation::User(user.id)]);
@@ -481,24 +476,9 @@ impl Services {
     }
 }
 
-/// The effective role a set of group roles gives on top of `own`.
-pub fn effective(own: Role, granted: impl IntoIterator<Item = Role>) -> Role {
-    granted.into_iter().fold(own, Role::max)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_effective_role_is_the_highest() {
-        assert_eq!(effective(Role::Viewer, []), Role::Viewer);
-        assert_eq!(
-            effective(Role::Viewer, [Role::Analyst, Role::KmAdmin]),
-            Role::KmAdmin
-        );
-        assert_eq!(effective(Role::Admin, [Role::Viewer]), Role::Admin);
-    }
 
     #[test]
     fn external_ids_are_cleaned_and_bounded() {

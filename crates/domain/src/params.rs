@@ -82,13 +82,14 @@ pub fn display_name(raw: Option<&str>, email: &str) -> Result<String, Error> {
     }
 }
 
-/// A token name: trimmed, required, at most 100 characters, no control characters.
-pub fn token_name(raw: &str) -> Result<String, Error> {
+/// A token's or a group's name: trimmed, required, at most 100 characters, no control
+/// characters.
+pub fn label(raw: &str) -> Result<String, Error> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(Error::invalid(detail::TOKEN_NAME_REQUIRED));
     }
-    if name.chars().count() > 100 {
+    if name.chars().count() > da_types::validation::LABEL_MAX_CHARS {
         return Err(Error::invalid(detail::TOKEN_NAME_TOO_LONG));
     }
     check_no_control_chars("name", name).map_err(Error::Invalid)?;
@@ -188,9 +189,9 @@ mod tests {
         );
         assert_eq!(display_name(None, "ada@example.com").unwrap(), "ada");
         assert_eq!(display_name(Some("  "), "ada@example.com").unwrap(), "ada");
-        assert_eq!(refusal(token_name(" ")), "name is required");
+        assert_eq!(refusal(label(" ")), "name is required");
         assert_eq!(
-            refusal(token_name("ci\u{202e}")),
+            refusal(label("ci\u{202e}")),
             "name must not contain control characters"
         );
     }

@@ -61,6 +61,14 @@ impl Services {
         if !user.active {
             return Ok(());
         }
+        if user.sso && user.password_hash.is_none() {
+            // A password would be a way in that the identity provider's off-boarding and
+            // second factors never see. An admin can still hand one a link on purpose.
+            tracing::info!(
+                "a password reset was asked for an account that signs in with single sign-on; ignored"
+            );
+            return Ok(());
+        }
         let cooldown = Utc::now() - RESET_COOLDOWN;
         let secret = self
             .put_new_link(&user, LinkKind::Reset, Some(cooldown), |row| {
@@ -198,7 +206,7 @@ impl Services {
             .succeeded(&user.email, client.ip.as_deref(), std::time::Instant::now());
         let check = LoginCheck {
             password_hash: Some(password_hash),
-            sso: false,
+            sso: None,
         };
         self.start_session(&user, &check, client, da_types::audit::method::LINK)
             .await

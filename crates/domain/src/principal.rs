@@ -93,3 +93,23 @@ impl AuthState {
         }
     }
 }
+
+/// The effective role: the highest of the own role and the roles the user's groups grant.
+pub fn effective_role(own: Role, granted: impl IntoIterator<Item = Role>) -> Role {
+    granted.into_iter().fold(own, Role::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_effective_role_is_the_highest() {
+        assert_eq!(effective_role(Role::Viewer, []), Role::Viewer);
+        assert_eq!(
+            effective_role(Role::Viewer, [Role::Analyst, Role::KmAdmin]),
+            Role::KmAdmin
+        );
+        assert_eq!(effective_role(Role::Admin, [Role::Viewer]), Role::Admin);
+    }
+}

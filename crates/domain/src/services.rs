@@ -163,9 +163,8 @@ impl Services {
     pub(crate) async fn effective_role(&self, user: &CachedUser) -> Result<Role, Error> {
         let mut role = user.role;
         for id in &user.groups {
-            if let Some(granted) = self.cached_group(*id).await?.and_then(|g| g.role) {
-                role = role.max(granted);
-            }
+            let granted = self.cached_group(*id).await?.and_then(|g| g.role);
+            role = crate::principal::effective_role(role, granted);
         }
         Ok(role)
     }

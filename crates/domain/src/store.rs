@@ -295,8 +295,16 @@ pub struct LoginCheck {
     /// The PHC string the password was verified against; `None` when the login did not use a
     /// password (a redeemed link already wrote one; single sign-on uses none).
     pub password_hash: Option<String>,
-    /// The login came through single sign-on: also mark the user `sso`.
-    pub sso: bool,
+    /// The login came through single sign-on as this identity: mark the user `sso` and link
+    /// them to it, unless they are linked to another subject at the same provider.
+    pub sso: Option<SsoIdentity>,
+}
+
+/// Who the identity provider says signed in: its issuer and the subject (`sub`) it vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoIdentity {
+    pub issuer: String,
+    pub subject: String,
 }
 
 impl std::fmt::Debug for LoginCheck {
@@ -318,6 +326,8 @@ pub enum LoginOutcome {
     Deactivated,
     /// The password changed since it was verified.
     PasswordChanged,
+    /// Single sign-on: the account is linked to another subject at this provider.
+    OtherIdentity,
 }
 
 /// A group as stored.
@@ -386,6 +396,9 @@ pub enum RemoveMemberOutcome {
     /// Single sign-on manages it; only the identity provider can take it away.
     BySso,
 }
+
+/// Makes the audit row of a group sync from what it added and removed.
+pub type SyncAudit = Box<dyn FnOnce(&[Uuid], &[Uuid]) -> AuditRecord + Send>;
 
 /// Audit rows matching a query, newest first; values are already validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -600,19 +613,23 @@ pub trait Store: Send + Sync + 'static {
         &self,
         user_id: Uuid,
     ) -> Result<Vec<(GroupRecord, da_types::MembershipSource)>, StoreError>;
+    /// The identity single sign-on linked the user to, if any.
+    async fn sso_identity_of(&self, user_id: Uuid) -> Result<Option<SsoIdentity>, StoreError>;
     /// The roles the groups of each of these users grant: `(user, role)` pairs.
     async fn group_roles_of_users(&self, users: &[Uuid]) -> Result<Vec<(Uuid, Role)>, StoreError>;
     /// Single sign-on's part of the user's memberships: adds `add` as SSO memberships (where
     /// the user is not a member already) and removes the SSO memberships of `remove` (an
-    /// admin's are never touched); the audit row only when something changed; returns what
-    /// changed, `(added, removed)`. Atomic; applying the same sync twice changes nothing.
+    /// admin's are never touched); returns what changed, `(added, removed)`, and writes the
+    /// audit row `audit` makes of it, only when something changed — so the row names what
+    /// this sync did, not what it planned, should another write have raced it. Atomic;
+    /// applying the same sync twice changes nothing.
     async fn sync_sso_memberships(
         &self,
         user_id: Uuid,
         add: &[Uuid],
         remove: &[Uuid],
         at: DateTime<Utc>,
-        audit: &AuditRecord,
+        audit: SyncAudit,
     ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError>;
 
     /// Records `key` as used until `expires_at`; `false` when it already is (a replay).

@@ -5,7 +5,7 @@ use crate::audit;
 use crate::cache::{CachedToken, Invalidation};
 use crate::error::{Error, detail};
 use crate::params::{
-    parse_filter_id, parse_limit, parse_offset, parse_role, person_filter, seconds, token_name,
+    label, parse_filter_id, parse_limit, parse_offset, parse_role, person_filter, seconds,
 };
 use crate::pat;
 use crate::policy::{Admin, Interactive};
@@ -172,7 +172,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<CreatedToken, Error> {
         let caller = caller.principal();
-        let name = token_name(&request.name)?;
+        let name = label(&request.name)?;
         let role = request.role.as_deref().map(parse_role).transpose()?;
         if role.is_some_and(|role| role > caller.role) {
             return Err(Error::invalid(detail::TOKEN_ROLE_TOO_HIGH));

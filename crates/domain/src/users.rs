@@ -71,7 +71,7 @@ impl Services {
         Ok(users
             .iter()
             .map(|user| {
-                let effective = crate::groups::effective(
+                let effective = crate::principal::effective_role(
                     user.role,
                     granted
                         .iter()
@@ -117,14 +117,24 @@ impl Services {
             }
             other => return Err(refused(other)),
         };
-        // The change touched no membership: what the cache needs is the row plus the groups.
-        let groups = self.inner.store.groups_of_user(id).await?;
-        let cached = CachedUser::new(&user, groups.iter().map(|(g, _)| g.id).collect());
-        self.inner
-            .cache
-            .write_through_user(&ticket, id, Some(cached));
+        // The write has committed: its revocations reach the cache whatever happens next.
         let sessions: Vec<Invalidation> = revoked.into_iter().map(Invalidation::Session).collect();
         self.invalidate(&sessions);
+        // The change touched no membership: what the cache needs is the row plus the groups.
+        // Should that read fail, the user's entry is dropped instead, and the next request
+        // reads it afresh; the change itself was made, so the caller hears success.
+        match self.inner.store.groups_of_user(id).await {
+            Ok(groups) => {
+                let cached = CachedUser::new(&user, groups.iter().map(|(g, _)| g.id).collect());
+                self.inner
+                    .cache
+                    .write_through_user(&ticket, id, Some(cached));
+            }
+            Err(err) => {
+                tracing::warn!(user_id = %id, error = %err, "reading groups after a user change failed");
+                self.invalidate(&[Invalidation::User(id)]);
+            }
+        }
         Ok(user)
     }
 

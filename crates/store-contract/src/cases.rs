@@ -1,12 +1,12 @@
 //! The contract cases, one public async fn each (the macro makes a test of every one).
 
-use crate::fixtures::{add_user, audited, link, now, row, session, token, user};
+use crate::fixtures::{add_user, audited, link, now, row, session, sync_row, token, user};
 use chrono::Duration;
 use da_domain::store::{
     ActiveChange, ActivityStamp, AddMemberOutcome, AuditFilter, CreateGuard, CreateOutcome,
     CredentialRef, DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind,
-    LoginCheck, LoginOutcome, RemoveMemberOutcome, SessionSweep, Store, TokenFilter, UpdateOutcome,
-    UserChange, UserFilter,
+    LoginCheck, LoginOutcome, RemoveMemberOutcome, SessionSweep, SsoIdentity, Store, TokenFilter,
+    UpdateOutcome, UserChange, UserFilter,
 };
 use da_types::{CredentialKind, MembershipSource, Role, TokenStatus};
 use std::sync::Arc;
@@ -580,16 +580,9 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     // A single sign-on login marks the user `sso`, and needs no password.
     let by_sso = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.record_login(
-            &by_sso,
-            &LoginCheck {
-                password_hash: None,
-                sso: true
-            },
-            &row("auth.login")
-        )
-        .await
-        .unwrap(),
+        db.record_login(&by_sso, &sso_as("sub-ann"), &row("auth.login"))
+            .await
+            .unwrap(),
         LoginOutcome::Recorded
     );
     let marked = db.user_by_id(ann.id).await.unwrap().unwrap();
@@ -597,6 +590,37 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         (marked.sso, marked.last_login_at),
         (true, Some(by_sso.created_at))
     );
+    assert_eq!(
+        db.sso_identity_of(ann.id).await.unwrap(),
+        sso_as("sub-ann").sso,
+        "linked to the identity it signed in as"
+    );
+    // The same email at the same provider under another subject is someone else.
+    let intruder = session(ann.id, Duration::hours(1));
+    assert_eq!(
+        db.record_login(&intruder, &sso_as("sub-eve"), &row("auth.login"))
+            .await
+            .unwrap(),
+        LoginOutcome::OtherIdentity
+    );
+    assert_eq!(db.session_by_id(intruder.id).await.unwrap(), None);
+    // Another provider (an admin moved the server to a new one) links afresh.
+    let mut moved = sso_as("sub-ann-2");
+    if let Some(identity) = moved.sso.as_mut() {
+        identity.issuer = "https://new-idp.example".into();
+    }
+    assert_eq!(
+        db.record_login(
+            &session(ann.id, Duration::hours(1)),
+            &moved,
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::Recorded
+    );
+    assert_eq!(db.sso_identity_of(ann.id).await.unwrap(), moved.sso);
+    assert_eq!(db.sso_identity_of(Uuid::new_v4()).await.unwrap(), None);
     db.record_login(
         &session(ann.id, Duration::hours(1)),
         &verified,
@@ -673,7 +697,18 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
         .unwrap(),
         LoginOutcome::UserGone
     );
-    assert_eq!(audited(&db, "auth.login").await, 3);
+    assert_eq!(audited(&db, "auth.login").await, 4, "refusals write no row");
+}
+
+/// A single sign-on login as `subject` at the test provider.
+fn sso_as(subject: &str) -> LoginCheck {
+    LoginCheck {
+        password_hash: None,
+        sso: Some(SsoIdentity {
+            issuer: "https://idp.example".into(),
+            subject: subject.into(),
+        }),
+    }
 }
 
 pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
@@ -1600,7 +1635,7 @@ pub async fn memberships_are_added_removed_and_synced_by_source(db: Db) {
             &[analysts.id, admins.id, club.id],
             &[],
             now(),
-            &row("group.sso_sync"),
+            sync_row(),
         )
         .await
         .unwrap();
@@ -1608,7 +1643,19 @@ pub async fn memberships_are_added_removed_and_synced_by_source(db: Db) {
     added_sorted.sort();
     let mut expected = vec![admins.id, club.id];
     expected.sort();
-    assert_eq!((added_sorted, removed), (expected, vec![]));
+    assert_eq!((added_sorted, removed), (expected.clone(), vec![]));
+    // The row names what the sync did: Analysts was Ann's already.
+    let rows = db
+        .list_audit(&da_domain::store::AuditFilter {
+            action_prefix: Some("group.sso_sync".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut logged: Vec<Uuid> = serde_json::from_value(rows[0].params["added"].clone()).unwrap();
+    logged.sort();
+    assert_eq!(logged, expected);
     let sources = |user: Uuid| {
         let db = db.clone();
         async move {
@@ -1636,7 +1683,7 @@ pub async fn memberships_are_added_removed_and_synced_by_source(db: Db) {
             &[analysts.id, admins.id, club.id],
             &[],
             now(),
-            &row("group.sso_sync"),
+            sync_row(),
         )
         .await
         .unwrap(),
@@ -1695,13 +1742,7 @@ pub async fn memberships_are_added_removed_and_synced_by_source(db: Db) {
 
     // A sync removes only its own memberships.
     let (added, removed) = db
-        .sync_sso_memberships(
-            ann.id,
-            &[],
-            &[analysts.id, admins.id],
-            now(),
-            &row("group.sso_sync"),
-        )
+        .sync_sso_memberships(ann.id, &[], &[analysts.id, admins.id], now(), sync_row())
         .await
         .unwrap();
     assert_eq!((added, removed), (vec![], vec![admins.id]));
@@ -1786,7 +1827,7 @@ pub async fn racing_group_writes_keep_names_unique_and_members_single(db: Db) {
         {
             let db = db.clone();
             adds.spawn(async move {
-                db.sync_sso_memberships(user.id, &[a.id], &[], now(), &row("group.sso_sync"))
+                db.sync_sso_memberships(user.id, &[a.id], &[], now(), sync_row())
                     .await
                     .unwrap();
             });

@@ -37,6 +37,13 @@ pub fn row(action: &str) -> AuditRecord {
     audit::record(action, "test")
 }
 
+/// A `group.sso_sync` row naming the ids the sync added and removed.
+pub fn sync_row() -> da_domain::store::SyncAudit {
+    Box::new(|added, removed| {
+        row("group.sso_sync").with_params(serde_json::json!({"added": added, "removed": removed}))
+    })
+}
+
 /// Inserts a user, asserting it worked.
 pub async fn add_user(store: &Arc<dyn Store>, email: &str, role: Role) -> UserRecord {
     let user = user(email, role);

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "groups",
         sql: include_str!("../migrations/0005_groups.sql"),
     },
+    Migration {
+        version: 6,
+        name: "sso_identity",
+        sql: include_str!("../migrations/0006_sso_identity.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

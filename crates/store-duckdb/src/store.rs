@@ -10,8 +10,8 @@ use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
     DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck,
     LoginOutcome, MemberRecord, OneTimeToken, RemoveMemberOutcome, SessionRecord, SessionSweep,
-    Store, StoreError, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter,
-    UserRecord,
+    SsoIdentity, Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome,
+    UserChange, UserFilter, UserRecord,
 };
 use da_types::{MembershipSource, Role};
 use uuid::Uuid;
@@ -188,11 +188,23 @@ impl Store for DuckDbStore {
                     return Ok(Finish::Refused(LoginOutcome::PasswordChanged));
                 }
             }
+            if let Some(identity) = &check.sso
+                && let Some(linked) = users::sso_identity(tx, session.user_id)?
+                && linked.issuer == identity.issuer
+                && linked.subject != identity.subject
+            {
+                return Ok(Finish::Refused(LoginOutcome::OtherIdentity));
+            }
             sessions::insert(tx, &session)?;
-            users::stamp_login(tx, session.user_id, session.created_at, check.sso)?;
+            users::stamp_login(tx, session.user_id, session.created_at, check.sso.as_ref())?;
             Ok(Finish::Audited(LoginOutcome::Recorded))
         })
         .await
+    }
+
+    async fn sso_identity_of(&self, user_id: Uuid) -> Result<Option<SsoIdentity>, StoreError> {
+        self.read(move |conn| users::sso_identity(conn, user_id))
+            .await
     }
 
     async fn session_by_id(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
@@ -448,10 +460,12 @@ impl Store for DuckDbStore {
         add: &[Uuid],
         remove: &[Uuid],
         at: DateTime<Utc>,
-        audit: &AuditRecord,
+        audit: SyncAudit,
     ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError> {
         let (add, remove) = (add.to_vec(), remove.to_vec());
-        self.write_audited(Some(audit), move |tx| {
+        // The row is made from what changed, so it is written here rather than by
+        // `write_audited`, which takes it ready-made.
+        self.write_audited(None, move |tx| {
             let mut added = Vec::new();
             for group_id in add {
                 if groups::membership(tx, group_id, user_id)?.is_none()
@@ -468,12 +482,10 @@ impl Store for DuckDbStore {
                     removed.push(group_id);
                 }
             }
-            let changed = (added, removed);
-            Ok(if changed.0.is_empty() && changed.1.is_empty() {
-                Finish::Quiet(changed)
-            } else {
-                Finish::Audited(changed)
-            })
+            if !added.is_empty() || !removed.is_empty() {
+                crate::audit::insert(tx, &audit(&added, &removed))?;
+            }
+            Ok(Finish::Quiet((added, removed)))
         })
         .await
     }

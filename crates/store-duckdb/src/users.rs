@@ -4,7 +4,7 @@
 use crate::conditions::Conditions;
 use crate::rows::{USER_COLUMNS, ts, ts_opt, user_from_row};
 use chrono::{DateTime, Utc};
-use da_domain::store::{ActiveChange, UserChange, UserFilter, UserRecord};
+use da_domain::store::{ActiveChange, SsoIdentity, UserChange, UserFilter, UserRecord};
 use duckdb::{Connection, OptionalExt, ToSql, params, params_from_iter};
 use uuid::Uuid;
 
@@ -161,15 +161,38 @@ pub(crate) fn stamp_login(
     conn: &Connection,
     id: Uuid,
     at: DateTime<Utc>,
-    sso: bool,
+    sso: Option<&SsoIdentity>,
 ) -> Result<(), duckdb::Error> {
-    let sql = if sso {
-        "UPDATE users SET last_login_at = ?, sso = true WHERE id = ?"
-    } else {
-        "UPDATE users SET last_login_at = ? WHERE id = ?"
+    match sso {
+        Some(identity) => conn.execute(
+            "UPDATE users SET last_login_at = ?, sso = true, oidc_issuer = ?, oidc_subject = ? \
+             WHERE id = ?",
+            params![ts(at), identity.issuer, identity.subject, id.to_string()],
+        )?,
+        None => conn.execute(
+            "UPDATE users SET last_login_at = ? WHERE id = ?",
+            params![ts(at), id.to_string()],
+        )?,
     };
-    conn.execute(sql, params![ts(at), id.to_string()])?;
     Ok(())
+}
+
+/// The identity single sign-on linked the user to (`None` also for an unknown user).
+pub(crate) fn sso_identity(
+    conn: &Connection,
+    id: Uuid,
+) -> Result<Option<SsoIdentity>, duckdb::Error> {
+    let linked: Option<(Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT oidc_issuer, oidc_subject FROM users WHERE id = ?",
+            params![id.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(match linked {
+        Some((Some(issuer), Some(subject))) => Some(SsoIdentity { issuer, subject }),
+        _ => None,
+    })
 }
 
 pub(crate) fn password_hash(

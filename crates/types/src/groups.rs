@@ -3,11 +3,8 @@
 use crate::Role;
 use crate::dto::rfc3339;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-/// Longest group name, in characters.
-pub const GROUP_NAME_MAX_CHARS: usize = 100;
 
 /// How someone came to be in a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,13 +72,6 @@ pub struct CreateGroupRequest {
     pub external_ids: Option<Vec<String>>,
 }
 
-/// Absent stays `None`; an explicit `null` becomes `Some(None)`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// `PATCH /api/groups/{id}`: any of the create fields, at least one; `"role": null` clears the
 /// role the group grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +82,7 @@ pub struct UpdateGroupRequest {
     pub description: Option<String>,
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "crate::tokens::present",
         skip_serializing_if = "Option::is_none"
     )]
     pub role: Option<Option<String>>,

@@ -5,6 +5,8 @@ pub const PASSWORD_TOO_SHORT: &str = "Password must be at least 8 characters";
 pub const PASSWORD_TOO_LONG: &str = "Password must be at most 256 characters";
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 256;
+/// Longest token or group name, in characters (`name must be at most 100 characters`).
+pub const LABEL_MAX_CHARS: usize = 100;
 const EMAIL_MAX_CHARS: usize = 254;
 
 /// Characters no name may carry: Unicode `Cc` (C0, DEL, C1: terminal escapes, bells, line

@@ -111,6 +111,7 @@ pub(crate) fn verify(
     }
     let mut validation = Validation::new(header.alg);
     validation.leeway = LEEWAY_SECONDS;
+    validation.validate_nbf = true;
     validation.set_issuer(&[expected.issuer]);
     validation.set_audience(&[expected.client_id]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -162,8 +163,10 @@ pub(crate) fn string_claim<'c>(claims: &'c Map<String, Value>, name: &str) -> Op
     }
 }
 
-/// The groups claim: `None` when absent (memberships stay as they are); a list of strings, or
-/// one string, otherwise. Other values in the list are left out.
+/// The groups claim: a list of strings, or one string. `None` — memberships stay as they are —
+/// when absent, or when it is something else (an object, a boolean): a claim we cannot read
+/// must not read as "in no group" and strip everyone's memberships. Other values in a list are
+/// left out.
 pub(crate) fn groups_claim(claims: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
     match claims.get(name)? {
         Value::Array(values) => Some(
@@ -177,8 +180,7 @@ pub(crate) fn groups_claim(claims: &Map<String, Value>, name: &str) -> Option<Ve
                 .collect(),
         ),
         Value::String(one) => Some(vec![one.clone()]),
-        Value::Null => None,
-        _ => Some(Vec::new()),
+        _ => None,
     }
 }
 
@@ -328,6 +330,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let later = with(|c| {
+            c.insert("nbf".into(), (chrono::Utc::now().timestamp() + 600).into());
+        });
+        assert!(check(&sign(PROVIDER_KEY, Some("k1"), &later)).is_err());
+        let now = with(|c| {
+            c.insert("nbf".into(), chrono::Utc::now().timestamp().into());
+        });
+        assert!(check(&sign(PROVIDER_KEY, Some("k1"), &now)).is_ok());
+    }
+
+    #[test]
     fn claims_are_read_leniently() {
         let all = with(|c| {
             c.insert("email_verified".into(), "false".into());
@@ -342,6 +356,15 @@ pub(crate) mod tests {
         );
         assert_eq!(groups_claim(all, "one"), Some(vec!["solo".into()]));
         assert_eq!(groups_claim(all, "missing"), None);
+        for unreadable in [
+            serde_json::json!({"src1": "graph"}),
+            true.into(),
+            Value::Null,
+        ] {
+            let mut claims = all.clone();
+            claims.insert("groups".into(), unreadable);
+            assert_eq!(groups_claim(&claims, "groups"), None);
+        }
         assert_eq!(string_claim(all, "email"), Some("ann@example.com"));
     }
 }

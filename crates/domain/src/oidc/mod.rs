@@ -10,6 +10,7 @@ mod id_token;
 mod provider;
 mod sign_in;
 
+pub use provider::issuer_allowed;
 pub use sign_in::{SsoCallback, SsoLogin, SsoStart};
 
 use async_trait::async_trait;
@@ -56,11 +57,21 @@ impl std::fmt::Debug for OidcSettings {
     }
 }
 
-/// An HTTP answer, as the port hands it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP answer, as the port hands it back. `Debug` shows the body's length only: a token
+/// endpoint's answer holds tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpReply {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpReply")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// Outgoing HTTP to the identity provider. Implementations follow no redirects (a token or

@@ -10,6 +10,10 @@ use tokio::sync::Mutex;
 
 /// How long a fetched document is used before it is fetched again.
 const FRESH_FOR: Duration = Duration::from_secs(3600);
+/// After a failed first fetch, how long callers get that failure instead of a fetch of their
+/// own: sign-ins against a provider that is down fail at once instead of queueing behind
+/// one timeout after another.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// Larger answers are refused: nothing a provider publishes comes near it.
 pub(crate) const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -44,16 +48,72 @@ struct Fetched<T> {
     at: Instant,
 }
 
+/// One cached document: the last good copy, and the last failure when there is no copy.
+struct Slot<T> {
+    fetched: Option<Fetched<T>>,
+    failed: Option<(Instant, String)>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            fetched: None,
+            failed: None,
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    /// The outcome of a fetch: a good copy replaces the old one; a failure falls back to the
+    /// old copy (a provider's hiccup does not stop sign-ins) or, without one, is remembered.
+    fn settle(&mut self, what: &str, outcome: Result<T, String>) -> Result<Arc<T>, String> {
+        match outcome {
+            Ok(value) => {
+                let value = Arc::new(value);
+                self.fetched = Some(Fetched {
+                    value: value.clone(),
+                    at: Instant::now(),
+                });
+                self.failed = None;
+                Ok(value)
+            }
+            Err(err) => match &self.fetched {
+                Some(stale) => {
+                    tracing::warn!(error = %err, "single sign-on: {what} refetch failed; using the cached copy");
+                    Ok(stale.value.clone())
+                }
+                None => {
+                    self.failed = Some((Instant::now(), err.clone()));
+                    Err(err)
+                }
+            },
+        }
+    }
+
+    /// The failure of a first fetch made moments ago, if any.
+    fn recent_failure(&self) -> Option<String> {
+        match (&self.fetched, &self.failed) {
+            (None, Some((at, err))) if at.elapsed() < RETRY_AFTER => Some(err.clone()),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) struct ProviderCache {
     issuer: String,
     http: Arc<dyn OidcHttp>,
-    metadata: Mutex<Option<Fetched<Metadata>>>,
-    keys: Mutex<Option<Fetched<Vec<Jwk>>>>,
+    metadata: Mutex<Slot<Metadata>>,
+    keys: Mutex<Slot<Vec<Jwk>>>,
 }
 
 /// The issuer without a trailing slash, as discovery appends to it.
 fn trimmed(issuer: &str) -> &str {
     issuer.trim_end_matches('/')
+}
+
+/// Whether an issuer may be configured: `https`, or plain `http` to this machine.
+pub fn issuer_allowed(issuer: &str) -> bool {
+    allowed_url(issuer, issuer)
 }
 
 /// Whether `url` may be fetched: `https`, or plain `http` to this machine when the issuer is
@@ -101,8 +161,8 @@ impl ProviderCache {
         ProviderCache {
             issuer,
             http,
-            metadata: Mutex::new(None),
-            keys: Mutex::new(None),
+            metadata: Mutex::new(Slot::default()),
+            keys: Mutex::new(Slot::default()),
         }
     }
 
@@ -129,30 +189,18 @@ impl ProviderCache {
     /// The discovery document: cached, refetched when stale (the stale one is kept if the
     /// refetch fails, so a provider's hiccup does not stop sign-ins).
     pub(crate) async fn metadata(&self) -> Result<Arc<Metadata>, String> {
-        let mut cached = self.metadata.lock().await;
-        if let Some(fetched) = cached.as_ref()
+        let mut slot = self.metadata.lock().await;
+        if let Some(fetched) = slot.fetched.as_ref()
             && fetched.at.elapsed() < FRESH_FOR
         {
             return Ok(fetched.value.clone());
         }
-        let url = format!("{}/.well-known/openid-configuration", trimmed(&self.issuer));
-        match self.discover(&url).await {
-            Ok(metadata) => {
-                let value = Arc::new(metadata);
-                *cached = Some(Fetched {
-                    value: value.clone(),
-                    at: Instant::now(),
-                });
-                Ok(value)
-            }
-            Err(err) => match cached.as_ref() {
-                Some(stale) => {
-                    tracing::warn!(error = %err, "single sign-on: discovery refetch failed; using the cached document");
-                    Ok(stale.value.clone())
-                }
-                None => Err(err),
-            },
+        if let Some(err) = slot.recent_failure() {
+            return Err(err);
         }
+        let url = format!("{}/.well-known/openid-configuration", trimmed(&self.issuer));
+        let outcome = self.discover(&url).await;
+        slot.settle("discovery", outcome)
     }
 
     async fn discover(&self, url: &str) -> Result<Metadata, String> {
@@ -188,25 +236,28 @@ impl ProviderCache {
     /// `kid` means the provider rotated its keys. (Only ID tokens from the token endpoint are
     /// checked, each for a code just issued, so refetches cannot be made to flood.)
     pub(crate) async fn keys(&self, refresh: bool) -> Result<Arc<Vec<Jwk>>, String> {
-        let mut cached = self.keys.lock().await;
-        if let Some(fetched) = cached.as_ref()
+        let mut slot = self.keys.lock().await;
+        if let Some(fetched) = slot.fetched.as_ref()
             && !refresh
             && fetched.at.elapsed() < FRESH_FOR
         {
             return Ok(fetched.value.clone());
         }
+        if let Some(err) = slot.recent_failure() {
+            return Err(err);
+        }
+        let outcome = self.fetch_keys().await;
+        slot.settle("jwks", outcome)
+    }
+
+    async fn fetch_keys(&self) -> Result<Vec<Jwk>, String> {
         let metadata = self.metadata().await?;
         let set: serde_json::Value = self.get_json("jwks", &metadata.jwks_uri).await?;
         let keys = signing_keys(&set);
         if keys.is_empty() {
             return Err("jwks: no usable signing key".into());
         }
-        let value = Arc::new(keys);
-        *cached = Some(Fetched {
-            value: value.clone(),
-            at: Instant::now(),
-        });
-        Ok(value)
+        Ok(keys)
     }
 }
 
@@ -263,6 +314,89 @@ mod tests {
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].common.key_id.as_deref(), Some("s"));
         assert!(signing_keys(&serde_json::json!({})).is_empty());
+    }
+
+    /// A provider at `http://127.0.0.1:9` that answers from `script` and counts the calls.
+    struct Scripted {
+        calls: std::sync::Mutex<Vec<String>>,
+        up: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl OidcHttp for Scripted {
+        async fn get(&self, url: &str, _bearer: Option<&str>) -> Result<HttpReply, String> {
+            self.calls.lock().unwrap().push(url.to_owned());
+            if !self.up.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("connection refused".into());
+            }
+            let body = if url.ends_with("/jwks") {
+                serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "s",
+                    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                    "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})
+            } else {
+                serde_json::json!({"issuer": ISSUER, "authorization_endpoint": format!("{ISSUER}/auth"),
+                    "token_endpoint": format!("{ISSUER}/token"), "jwks_uri": format!("{ISSUER}/jwks")})
+            };
+            Ok(HttpReply {
+                status: 200,
+                body: body.to_string().into_bytes(),
+            })
+        }
+
+        async fn post_form(
+            &self,
+            _url: &str,
+            _basic: Option<(&str, &str)>,
+            _form: &[(&str, &str)],
+        ) -> Result<HttpReply, String> {
+            unreachable!("the cache only reads")
+        }
+    }
+
+    const ISSUER: &str = "http://127.0.0.1:9";
+
+    fn scripted(up: bool) -> (Arc<Scripted>, ProviderCache) {
+        let http = Arc::new(Scripted {
+            calls: std::sync::Mutex::new(Vec::new()),
+            up: std::sync::atomic::AtomicBool::new(up),
+        });
+        (http.clone(), ProviderCache::new(ISSUER.into(), http))
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_is_down_is_asked_again_only_after_a_pause() {
+        let (http, cache) = scripted(false);
+        let first = cache.metadata().await.unwrap_err();
+        assert!(first.contains("connection refused"), "{first}");
+        // Callers right after get the same answer without a fetch of their own.
+        for _ in 0..5 {
+            assert_eq!(cache.metadata().await.unwrap_err(), first);
+        }
+        assert_eq!(http.calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn keys_are_refetched_on_request_and_kept_when_a_refetch_fails() {
+        let (http, cache) = scripted(true);
+        assert_eq!(cache.keys(false).await.unwrap().len(), 1);
+        assert_eq!(cache.keys(false).await.unwrap().len(), 1);
+        let fetches = |http: &Scripted| {
+            http.calls
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|u| u.ends_with("/jwks"))
+                .count()
+        };
+        assert_eq!(fetches(&http), 1, "cached");
+        assert_eq!(cache.keys(true).await.unwrap().len(), 1);
+        assert_eq!(fetches(&http), 2, "an unknown kid refetches");
+        http.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            cache.keys(true).await.unwrap().len(),
+            1,
+            "the keys it had stay in use when the provider does not answer"
+        );
     }
 
     #[test]

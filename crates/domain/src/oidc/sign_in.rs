@@ -10,13 +10,13 @@ use crate::brakes::Bucket;
 use crate::error::Error;
 use crate::params::display_name;
 use crate::services::{ClientInfo, Services};
-use crate::store::{AuditRecord, CreateGuard, CreateOutcome, LoginCheck, UserRecord};
+use crate::store::{AuditRecord, CreateGuard, CreateOutcome, LoginCheck, SsoIdentity, UserRecord};
 use chrono::{Duration, Utc};
 use da_types::audit::method;
 use da_types::detail::{AuthFailure, LoginError};
 use da_types::sso::{OIDC_FLOW_SECONDS, OIDC_LOGIN_PATH};
 use da_types::validation::normalize_email;
-use da_types::{AuthProviders, OidcProviderInfo, TokenResponse, safe_next};
+use da_types::{AuthProviders, OidcProviderInfo, Role, TokenResponse, safe_next};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -40,8 +40,9 @@ impl std::fmt::Debug for SsoStart {
     }
 }
 
-/// The query of `GET /auth/oidc/callback`, as the provider sent it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// The query of `GET /auth/oidc/callback`, as the provider sent it. `Debug` leaves out the
+/// code and the state.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct SsoCallback {
     #[serde(default)]
     pub code: Option<String>,
@@ -53,6 +54,18 @@ pub struct SsoCallback {
     /// RFC 9207: the issuer that answered, when the provider says.
     #[serde(default)]
     pub iss: Option<String>,
+}
+
+impl std::fmt::Debug for SsoCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SsoCallback")
+            .field("code", &redacted(&self.code))
+            .field("state", &redacted(&self.state))
+            .field("error", &self.error)
+            .field("iss", &self.iss)
+            .finish()
+    }
 }
 
 /// A finished sign-in: the session, and where to go.
@@ -145,6 +158,14 @@ impl Services {
         let Some(rp) = self.inner.oidc.as_ref() else {
             return;
         };
+        let settings = &rp.settings;
+        if settings.auto_create && settings.default_role >= Role::KmAdmin {
+            tracing::warn!(
+                role = %settings.default_role,
+                allowed_domains = %settings.allowed_domains.join(","),
+                "single sign-on: everyone the identity provider signs in gets an account with this role (DA_OIDC_DEFAULT_ROLE); grant high roles through groups instead"
+            );
+        }
         match rp.provider.keys(false).await {
             Ok(keys) => tracing::info!(
                 issuer = %rp.settings.issuer,
@@ -294,6 +315,40 @@ impl Services {
                     .of(&email, Some(&user)),
             );
         }
+        // The account follows the identity it first signed in as: the same email at the same
+        // provider under another subject is someone else (a reassigned address).
+        let identity = SsoIdentity {
+            issuer: settings.issuer.trim_end_matches('/').to_owned(),
+            subject: id_token::string_claim(&claims, "sub")
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let linked = self
+            .inner
+            .store
+            .sso_identity_of(user.id)
+            .await
+            .map_err(|e| {
+                failed(
+                    LoginError::Unavailable,
+                    format!("reading the linked identity: {e}"),
+                )
+                .of(&email, Some(&user))
+            })?;
+        if let Some(linked) = linked
+            && linked.issuer == identity.issuer
+            && linked.subject != identity.subject
+        {
+            return Err(failed(
+                LoginError::SsoFailed,
+                format!(
+                    "the account is linked to subject {} at this provider, not {}",
+                    quoted(&linked.subject),
+                    quoted(&identity.subject)
+                ),
+            )
+            .of(&email, Some(&user)));
+        }
         if let Some(groups) = id_token::groups_claim(&claims, &settings.groups_claim) {
             let ip = client.ip.clone();
             let actor = (user.id, user.email.clone());
@@ -308,7 +363,7 @@ impl Services {
         }
         let check = LoginCheck {
             password_hash: None,
-            sso: true,
+            sso: Some(identity),
         };
         let session = self
             .start_session(&user, &check, client, method::OIDC)

@@ -28,6 +28,8 @@ export async function startServer({ env = {}, port = 0 } = {}) {
       DA_ADMIN_EMAIL: ADMIN_EMAIL,
       DA_ADMIN_PASSWORD: ADMIN_PASSWORD,
       DA_LOG: 'warn',
+      // Browser tests sign in far more often than people do; the brakes have their own tests.
+      DA_RATE_LIMIT_LOGIN: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -193,7 +195,13 @@ export async function signInAs(baseUrl, context, email = ADMIN_EMAIL, password =
   await page.fill('#email', email);
   await page.fill('#password', password);
   await page.click('button[type=submit]');
-  await page.waitForURL(`${baseUrl}${next}`);
+  try {
+    await page.waitForURL(`${baseUrl}${next}`, { timeout: 15_000 });
+  } catch (err) {
+    // Say why, when the page says it (a refused login), rather than only "timeout".
+    const said = await page.locator('[data-test=login-error]').textContent().catch(() => null);
+    throw new Error(`signing in as ${email} did not reach ${next}: ${said ?? err.message}`);
+  }
   await page.waitForSelector('body[data-hydrated]');
   return { page, problems };
 }

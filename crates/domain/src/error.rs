@@ -47,7 +47,10 @@ impl Error {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let seconds = seconds.max(1);
         Error::RateLimited {
-            detail: format!("Too many attempts. Try again in {seconds} seconds."),
+            detail: match seconds {
+                1 => "Too many attempts. Try again in 1 second.".to_owned(),
+                _ => format!("Too many attempts. Try again in {seconds} seconds."),
+            },
             retry_after: seconds,
         }
     }

@@ -42,7 +42,7 @@ async fn detailed_health_needs_a_user_and_reports_storage() {
         .unwrap();
     assert_eq!(detailed.status, "ok");
     assert_eq!(detailed.storage, "duckdb");
-    assert_eq!(detailed.schema_version, 6);
+    assert_eq!(detailed.schema_version, 7);
     assert_eq!(detailed.users.count, 1);
     assert_eq!(detailed.version, env!("CARGO_PKG_VERSION"));
 }

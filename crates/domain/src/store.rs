@@ -330,6 +330,41 @@ pub enum LoginOutcome {
     OtherIdentity,
 }
 
+/// A dataset as stored: its file's facts, who may read it, and the groups it is granted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRecord {
+    pub name: String,
+    pub description: String,
+    pub format: da_types::DatasetFormat,
+    pub size_bytes: u64,
+    pub rows: u64,
+    pub columns: Vec<da_types::Column>,
+    pub sha256: String,
+    /// Users whose effective role is at least this may read it.
+    pub min_role: Option<Role>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The groups it is granted to, in the order granted.
+    pub groups: Vec<Uuid>,
+}
+
+/// What `PATCH /api/datasets/{name}` changes; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatasetChange {
+    pub description: Option<String>,
+    /// `Some(None)` clears the minimum role.
+    pub min_role: Option<Option<Role>>,
+}
+
+/// How granting a dataset to a group went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantOutcome {
+    Granted,
+    AlreadyGranted,
+    DatasetNotFound,
+    GroupNotFound,
+}
+
 /// A group as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRecord {
@@ -631,6 +666,44 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
         audit: SyncAudit,
     ) -> Result<(Vec<Uuid>, Vec<Uuid>), StoreError>;
+
+    /// Every dataset with its grants, by name.
+    async fn datasets(&self) -> Result<Vec<DatasetRecord>, StoreError>;
+    async fn dataset(&self, name: &str) -> Result<Option<DatasetRecord>, StoreError>;
+    /// Records a new dataset, or a replaced file of one (keeping its description unless
+    /// `description` is given, its minimum role and its grants). Returns the row as written
+    /// and whether it is new.
+    async fn put_dataset(
+        &self,
+        record: &DatasetRecord,
+        description: Option<&str>,
+        audit: &AuditRecord,
+    ) -> Result<(DatasetRecord, bool), StoreError>;
+    /// The row as written, or `None` when there is no such dataset (no audit row then).
+    async fn update_dataset(
+        &self,
+        name: &str,
+        change: &DatasetChange,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<DatasetRecord>, StoreError>;
+    /// Deletes the dataset's row and grants; `false` when there was none.
+    async fn delete_dataset(&self, name: &str, audit: &AuditRecord) -> Result<bool, StoreError>;
+    /// Idempotent: audited only when it granted.
+    async fn grant_dataset(
+        &self,
+        name: &str,
+        group_id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<GrantOutcome, StoreError>;
+    /// `false` when there was no such grant.
+    async fn revoke_dataset(
+        &self,
+        name: &str,
+        group_id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
 
     /// Records `key` as used until `expires_at`; `false` when it already is (a replay).
     /// Atomic, so of racing claims exactly one wins; keys expired by `now` are swept.

@@ -4,9 +4,10 @@ use crate::fixtures::{add_user, audited, link, now, row, session, sync_row, toke
 use chrono::Duration;
 use da_domain::store::{
     ActiveChange, ActivityStamp, AddMemberOutcome, AuditFilter, CreateGuard, CreateOutcome,
-    CredentialRef, DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind,
-    LoginCheck, LoginOutcome, RemoveMemberOutcome, SessionSweep, SsoIdentity, Store, TokenFilter,
-    UpdateOutcome, UserChange, UserFilter,
+    CredentialRef, DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange,
+    GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome,
+    RemoveMemberOutcome, SessionSweep, SsoIdentity, Store, TokenFilter, UpdateOutcome, UserChange,
+    UserFilter,
 };
 use da_types::{CredentialKind, MembershipSource, Role, TokenStatus};
 use std::sync::Arc;
@@ -1884,4 +1885,181 @@ pub async fn single_use_keys_are_claimed_once_even_when_racing(db: Db) {
         let wins = claims.join_all().await.into_iter().filter(|w| *w).count();
         assert_eq!(wins, 1, "round {round}");
     }
+}
+
+fn dataset(name: &str, sha: &str) -> DatasetRecord {
+    DatasetRecord {
+        name: name.into(),
+        description: String::new(),
+        format: da_types::DatasetFormat::Parquet,
+        size_bytes: 1234,
+        rows: 10,
+        columns: vec![da_types::Column {
+            name: "id".into(),
+            data_type: "BIGINT".into(),
+        }],
+        sha256: sha.into(),
+        min_role: None,
+        created_at: now(),
+        updated_at: now(),
+        groups: Vec::new(),
+    }
+}
+
+pub async fn datasets_are_put_replaced_changed_granted_and_deleted(db: Db) {
+    let (put, created) = db
+        .put_dataset(&dataset("sales", "aa"), Some("Orders"), &row("dataset.put"))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(
+        (put.description.as_str(), put.sha256.as_str()),
+        ("Orders", "aa")
+    );
+    db.put_dataset(&dataset("orders", "bb"), None, &row("dataset.put"))
+        .await
+        .unwrap();
+    let finance = add_group(&db, "Finance", None, &[]).await;
+
+    // Grants: idempotent, to real groups of real datasets only.
+    let grant = |name: &'static str, group: Uuid| {
+        let db = db.clone();
+        async move {
+            db.grant_dataset(name, group, now(), &row("dataset.grant"))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(grant("sales", finance.id).await, GrantOutcome::Granted);
+    assert_eq!(
+        grant("sales", finance.id).await,
+        GrantOutcome::AlreadyGranted
+    );
+    assert_eq!(
+        grant("nope", finance.id).await,
+        GrantOutcome::DatasetNotFound
+    );
+    assert_eq!(
+        grant("sales", Uuid::new_v4()).await,
+        GrantOutcome::GroupNotFound
+    );
+    assert_eq!(
+        audited(&db, "dataset.grant").await,
+        1,
+        "only changes are audited"
+    );
+
+    // A replaced file keeps the description (unless given), the minimum role and the grants.
+    db.update_dataset(
+        "sales",
+        &DatasetChange {
+            min_role: Some(Some(Role::Analyst)),
+            ..Default::default()
+        },
+        now(),
+        &row("dataset.update"),
+    )
+    .await
+    .unwrap()
+    .expect("updated");
+    let (replaced, created) = db
+        .put_dataset(&dataset("sales", "cc"), None, &row("dataset.put"))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(
+        (
+            replaced.sha256.as_str(),
+            replaced.description.as_str(),
+            replaced.min_role,
+            replaced.groups.clone()
+        ),
+        ("cc", "Orders", Some(Role::Analyst), vec![finance.id])
+    );
+    let all = db.datasets().await.unwrap();
+    assert_eq!(
+        all.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        ["orders", "sales"],
+        "by name"
+    );
+    assert_eq!(all[1].groups, vec![finance.id]);
+
+    // Changes touch what they name; `Some(None)` clears the minimum role.
+    let cleared = db
+        .update_dataset(
+            "sales",
+            &DatasetChange {
+                min_role: Some(None),
+                ..Default::default()
+            },
+            now(),
+            &row("dataset.update"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (cleared.min_role, cleared.description.as_str()),
+        (None, "Orders")
+    );
+    assert_eq!(
+        db.update_dataset(
+            "nope",
+            &DatasetChange::default(),
+            now(),
+            &row("dataset.update")
+        )
+        .await
+        .unwrap(),
+        None
+    );
+
+    // Revoking, deleting a group and deleting a dataset take their grants along.
+    assert!(
+        db.revoke_dataset("sales", finance.id, &row("dataset.revoke"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.revoke_dataset("sales", finance.id, &row("dataset.revoke"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(grant("sales", finance.id).await, GrantOutcome::Granted);
+    assert_eq!(grant("orders", finance.id).await, GrantOutcome::Granted);
+    assert!(
+        db.delete_dataset("orders", &row("dataset.delete"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.delete_dataset("orders", &row("dataset.delete"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(db.dataset("orders").await.unwrap(), None);
+    db.delete_group(finance.id, &row("group.delete"))
+        .await
+        .unwrap();
+    assert!(
+        db.dataset("sales")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .is_empty()
+    );
+    // Re-creating "orders" starts without the old grants.
+    db.put_dataset(&dataset("orders", "dd"), None, &row("dataset.put"))
+        .await
+        .unwrap();
+    assert!(
+        db.dataset("orders")
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .is_empty()
+    );
+    assert_eq!(audited(&db, "dataset.delete").await, 1);
 }

@@ -59,7 +59,8 @@ macro_rules! store_contract_tests {
             groups_are_created_found_listed_changed_and_deleted,
             memberships_are_added_removed_and_synced_by_source,
             racing_group_writes_keep_names_unique_and_members_single,
-            single_use_keys_are_claimed_once_even_when_racing
+            single_use_keys_are_claimed_once_even_when_racing,
+            datasets_are_put_replaced_changed_granted_and_deleted
         );
     };
 }

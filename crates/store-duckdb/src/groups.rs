@@ -144,6 +144,7 @@ pub(crate) fn delete(conn: &Connection, id: Uuid) -> Result<Option<Vec<Uuid>>, d
         "DELETE FROM memberships WHERE group_id = ?",
         [id.to_string()],
     )?;
+    crate::datasets::delete_grants_of_group(conn, id)?;
     let deleted = conn.execute("DELETE FROM groups WHERE id = ?", [id.to_string()])?;
     Ok((deleted > 0).then_some(members))
 }

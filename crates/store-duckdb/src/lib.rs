@@ -7,6 +7,7 @@
 
 mod audit;
 mod conditions;
+mod datasets;
 mod errors;
 mod groups;
 mod links;

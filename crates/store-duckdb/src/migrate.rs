@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sso_identity",
         sql: include_str!("../migrations/0006_sso_identity.sql"),
     },
+    Migration {
+        version: 7,
+        name: "datasets",
+        sql: include_str!("../migrations/0007_datasets.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -3,15 +3,15 @@
 //! change roll the whole transaction back.
 
 use crate::pool::{DuckDbStore, Finish};
-use crate::{audit, groups, links, sessions, tokens, users};
+use crate::{audit, datasets, groups, links, sessions, tokens, users};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
-    DeleteOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck,
-    LoginOutcome, MemberRecord, OneTimeToken, RemoveMemberOutcome, SessionRecord, SessionSweep,
-    SsoIdentity, Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome,
-    UserChange, UserFilter, UserRecord,
+    DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
+    GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
+    RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity, Store, StoreError, SyncAudit,
+    TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter, UserRecord,
 };
 use da_types::{MembershipSource, Role};
 use uuid::Uuid;
@@ -486,6 +486,101 @@ impl Store for DuckDbStore {
                 crate::audit::insert(tx, &audit(&added, &removed))?;
             }
             Ok(Finish::Quiet((added, removed)))
+        })
+        .await
+    }
+
+    async fn datasets(&self) -> Result<Vec<DatasetRecord>, StoreError> {
+        self.read(datasets::all).await
+    }
+
+    async fn dataset(&self, name: &str) -> Result<Option<DatasetRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |conn| datasets::by_name(conn, &name)).await
+    }
+
+    async fn put_dataset(
+        &self,
+        record: &DatasetRecord,
+        description: Option<&str>,
+        audit: &AuditRecord,
+    ) -> Result<(DatasetRecord, bool), StoreError> {
+        let (record, description) = (record.clone(), description.map(str::to_owned));
+        self.write_audited(Some(audit), move |tx| {
+            let created = datasets::upsert(tx, &record, description.as_deref())?;
+            let written =
+                datasets::by_name(tx, &record.name)?.ok_or(duckdb::Error::QueryReturnedNoRows)?;
+            Ok(Finish::Audited((written, created)))
+        })
+        .await
+    }
+
+    async fn update_dataset(
+        &self,
+        name: &str,
+        change: &DatasetChange,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Option<DatasetRecord>, StoreError> {
+        let (name, change) = (name.to_owned(), change.clone());
+        self.write_audited(Some(audit), move |tx| {
+            if !datasets::apply(tx, &name, &change, at)? {
+                return Ok(Finish::Refused(None));
+            }
+            Ok(Finish::Audited(datasets::by_name(tx, &name)?))
+        })
+        .await
+    }
+
+    async fn delete_dataset(&self, name: &str, audit: &AuditRecord) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write_audited(Some(audit), move |tx| {
+            Ok(if datasets::delete(tx, &name)? {
+                Finish::Audited(true)
+            } else {
+                Finish::Refused(false)
+            })
+        })
+        .await
+    }
+
+    async fn grant_dataset(
+        &self,
+        name: &str,
+        group_id: Uuid,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<GrantOutcome, StoreError> {
+        let name = name.to_owned();
+        self.write_audited(Some(audit), move |tx| {
+            if datasets::by_name(tx, &name)?.is_none() {
+                return Ok(Finish::Refused(GrantOutcome::DatasetNotFound));
+            }
+            if groups::by_id(tx, group_id)?.is_none() {
+                return Ok(Finish::Refused(GrantOutcome::GroupNotFound));
+            }
+            if datasets::granted(tx, &name, group_id)? {
+                return Ok(Finish::Quiet(GrantOutcome::AlreadyGranted));
+            }
+            datasets::grant(tx, &name, group_id, at)?;
+            Ok(Finish::Audited(GrantOutcome::Granted))
+        })
+        .await
+    }
+
+    async fn revoke_dataset(
+        &self,
+        name: &str,
+        group_id: Uuid,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.write_audited(Some(audit), move |tx| {
+            Ok(if datasets::revoke(tx, &name, group_id)? {
+                Finish::Audited(true)
+            } else {
+                Finish::Refused(false)
+            })
         })
         .await
     }

@@ -46,6 +46,15 @@ pub const MEMBERSHIP_NOT_FOUND: &str = "Membership not found";
 pub const MEMBERSHIP_BY_SSO: &str = "Membership is managed by single sign-on";
 pub const GROUP_NOTHING_TO_UPDATE: &str =
     "At least one of name, description, role or external_ids is required";
+pub const DATASET_NOT_FOUND: &str = "Dataset not found";
+pub const DATASET_NAME_INVALID: &str = "Dataset name must match ^[a-z][a-z0-9_]{0,62}$";
+pub const DATASET_NOT_PARQUET: &str = "Not a valid Parquet file";
+pub const DATASET_NOT_CSV: &str = "Not a valid CSV file";
+pub const GRANT_NOT_FOUND: &str = "Grant not found";
+pub const QUERY_SINGLE_SELECT: &str = "Only a single SELECT statement is allowed";
+pub const QUERY_ONLY_DATASETS: &str = "Only datasets can be queried";
+/// Followed by the name.
+pub const QUERY_UNKNOWN_DATASET: &str = "Unknown dataset: ";
 pub const ALREADY_HAS_PASSWORD: &str = "User has already set a password";
 pub const INVITE_DEACTIVATED: &str = "Cannot invite a deactivated user";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cli;
 pub mod cookie;
+pub mod datasets;
 pub mod detail;
 pub mod dto;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod validation;
 
 pub use accounts::*;
 pub use cli::{CliRelease, InstallInfo};
+pub use datasets::*;
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use groups::*;

@@ -568,3 +568,87 @@ pub async fn my_groups() -> Result<Vec<UserGroup>, UiError> {
         .await
         .map_err(server::fail)
 }
+
+use da_types::{Dataset, QueryResult};
+
+/// The datasets the caller may read (`/datasets`).
+#[server(prefix = "/rpc", endpoint = "datasets/list")]
+pub async fn list_datasets() -> Result<Vec<Dataset>, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .list_datasets(&server::caller()?)
+        .await
+        .map_err(server::fail)
+}
+
+/// One query from `/query`.
+#[server(prefix = "/rpc", endpoint = "query")]
+pub async fn run_query(sql: String, limit: u64) -> Result<QueryResult, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::QueryRequest {
+        sql,
+        limit: Some(limit.into()),
+    };
+    ctx.services
+        .run_query(&server::caller()?, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+/// Saves what the `/admin/datasets` row changed, and only that: `None` leaves a field as it
+/// is; `min_role` empty clears it.
+#[server(prefix = "/rpc", endpoint = "datasets/update")]
+pub async fn update_dataset(
+    name: String,
+    description: Option<String>,
+    min_role: Option<String>,
+) -> Result<Dataset, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let request = da_types::UpdateDatasetRequest {
+        description,
+        min_role: min_role.map(|r| Some(r).filter(|r| !r.is_empty())),
+    };
+    ctx.services
+        .update_dataset(&caller, &name, &request, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "datasets/delete")]
+pub async fn delete_dataset(name: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    ctx.services
+        .delete_dataset(&caller, &name, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "datasets/grant")]
+pub async fn grant_dataset(name: String, group_id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let group_id = server::id(&group_id, da_types::detail::GROUP_NOT_FOUND)?;
+    ctx.services
+        .grant_dataset(&caller, &name, group_id, &server::client())
+        .await
+        .map_err(server::fail)
+}
+
+#[server(prefix = "/rpc", endpoint = "datasets/revoke")]
+pub async fn revoke_dataset(name: String, group_id: String) -> Result<(), UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let caller = server::admin()?;
+    let group_id = server::id(&group_id, da_types::detail::GRANT_NOT_FOUND)?;
+    ctx.services
+        .revoke_dataset(&caller, &name, group_id, &server::client())
+        .await
+        .map_err(server::fail)
+}

@@ -116,6 +116,20 @@ pub fn describe(row: &AuditRow) -> String {
             format!("Removed {} from group{}", subject(row), quoted(p, "group"))
         }
         action::GROUP_SSO_SYNC => format!("Synced {}'s groups from single sign-on", subject(row)),
+        action::DATASET_PUT => format!("Uploaded dataset{}", quoted(p, "name")),
+        action::DATASET_UPDATE => format!("Changed dataset{}", quoted(p, "name")),
+        action::DATASET_DELETE => format!("Deleted dataset{}", quoted(p, "name")),
+        action::DATASET_GRANT => format!(
+            "Granted dataset{} to group{}",
+            quoted(p, "name"),
+            quoted(p, "group")
+        ),
+        action::DATASET_REVOKE => format!(
+            "Took dataset{} from group{}",
+            quoted(p, "name"),
+            quoted(p, "group")
+        ),
+        action::QUERY_RUN => "Ran a query".into(),
         other => other.to_owned(),
     }
 }

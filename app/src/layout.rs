@@ -213,12 +213,15 @@ pub fn TopBar(me: MeResponse) -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <a class="brand" href="/">"da"</a>
                 <NavLink href="/" label="Dashboard" test="nav-dashboard" />
+                <NavLink href="/datasets" label="Datasets" test="nav-datasets" />
+                <NavLink href="/query" label="Query" test="nav-query" />
                 <NavLink href="/tokens" label="Tokens" test="nav-tokens" />
                 <NavLink href="/profile" label="Profile" test="nav-profile" />
                 <NavLink href="/install" label="Get the CLI" test="nav-install" />
                 <Show when=move || is_admin>
                     <NavLink href="/admin/users" label="Users" test="nav-admin-users" />
                     <NavLink href="/admin/groups" label="Groups" test="nav-admin-groups" />
+                    <NavLink href="/admin/datasets" label="Manage datasets" test="nav-admin-datasets" />
                     <NavLink href="/admin/tokens" label="All tokens" test="nav-admin-tokens" />
                     <NavLink href="/admin/audit" label="Audit log" test="nav-admin-audit" />
                 </Show>

@@ -9,8 +9,10 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_datasets;
 pub mod api;
 pub mod audit_view;
+pub mod data;
 pub mod error;
 pub mod groups;
 pub mod install;
@@ -72,8 +74,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=admin::AuditPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/groups") view=groups::GroupsPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/datasets") view=admin_datasets::AdminDatasetsPage ssr=SsrMode::Async />
                 <Route path=path!("/install") view=install::InstallPage ssr=SsrMode::Async />
                 <Route path=path!("/tokens") view=tokens::TokensPage ssr=SsrMode::Async />
+                <Route path=path!("/datasets") view=data::DatasetsPage ssr=SsrMode::Async />
+                <Route path=path!("/query") view=data::QueryPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tokens") view=tokens::AdminTokensPage ssr=SsrMode::Async />
             </Routes>
         </Router>

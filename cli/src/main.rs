@@ -52,9 +52,33 @@ enum Command {
     /// Who you are, tokens, importing a token
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Administer users, groups, tokens and the audit log (admins)
+    /// Administer users, groups, datasets, tokens and the audit log (admins)
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The datasets you may read
+    #[command(subcommand)]
+    Datasets(DatasetsCommand),
+    /// Run one SELECT over your datasets
+    Query {
+        /// The SQL (or --stdin)
+        sql: Option<String>,
+        /// Read the SQL from stdin
+        #[arg(long)]
+        stdin: bool,
+        #[arg(long, value_enum, default_value_t = commands::datasets::QueryFormat::Table)]
+        format: commands::datasets::QueryFormat,
+        /// At most this many rows (1..=100000) [default: 1000]
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Download the datasets you may read that are new or changed
+    Sync {
+        /// Where the files go [default: ${XDG_DATA_HOME:-~/.local/share}/da/datasets]
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Only these datasets (and nothing is removed)
+        names: Vec<String>,
+    },
     /// Read or change settings in config.toml
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -121,6 +145,9 @@ enum AdminCommand {
     /// Groups, the roles they grant and their members
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Datasets: upload, who may read them, delete
+    #[command(subcommand)]
+    Datasets(AdminDatasetsCommand),
     /// Everyone's tokens
     #[command(subcommand)]
     Tokens(AdminTokensCommand),
@@ -200,6 +227,45 @@ enum UsersCommand {
     Delete {
         #[arg(value_name = "USER")]
         user: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DatasetsCommand {
+    /// List them, by name
+    List,
+    /// One dataset and its columns
+    Show { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminDatasetsCommand {
+    /// Upload a Parquet or CSV file as a dataset (new, or replacing the file of one)
+    Put {
+        name: String,
+        /// A .parquet or .csv file
+        file: std::path::PathBuf,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Change the minimum role (`none`: grants and admins only) or the description
+    Set {
+        name: String,
+        #[arg(long, value_name = "ROLE|none")]
+        min_role: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Let the members of a group read it (GROUP = id or name)
+    Grant { name: String, group: String },
+    /// Take a group's grant away
+    Revoke { name: String, group: String },
+    /// Delete it and its file
+    Delete {
+        name: String,
         /// Do not ask for confirmation
         #[arg(long)]
         yes: bool,
@@ -334,7 +400,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    use commands::{admin, auth, config, groups};
+    use commands::{admin, auth, config, datasets, groups};
     let ctx = Context::new(cli.server, cli.token, cli.json)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -388,6 +454,36 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     password_stdin,
                 } => admin::set_password(&ctx, &user, password_stdin).await,
                 UsersCommand::Delete { user, yes } => admin::delete_user(&ctx, &user, yes).await,
+            },
+            Command::Datasets(DatasetsCommand::List) => datasets::list(&ctx).await,
+            Command::Datasets(DatasetsCommand::Show { name }) => datasets::show(&ctx, &name).await,
+            Command::Query {
+                sql,
+                stdin,
+                format,
+                limit,
+            } => datasets::query(&ctx, sql, stdin, format, limit).await,
+            Command::Sync { dir, names } => datasets::sync(&ctx, dir, names).await,
+            Command::Admin(AdminCommand::Datasets(command)) => match command {
+                AdminDatasetsCommand::Put {
+                    name,
+                    file,
+                    description,
+                } => datasets::put(&ctx, &name, &file, description).await,
+                AdminDatasetsCommand::Set {
+                    name,
+                    min_role,
+                    description,
+                } => datasets::set(&ctx, &name, min_role, description).await,
+                AdminDatasetsCommand::Grant { name, group } => {
+                    datasets::grant(&ctx, &name, &group, false).await
+                }
+                AdminDatasetsCommand::Revoke { name, group } => {
+                    datasets::grant(&ctx, &name, &group, true).await
+                }
+                AdminDatasetsCommand::Delete { name, yes } => {
+                    datasets::delete(&ctx, &name, yes).await
+                }
             },
             Command::Admin(AdminCommand::Groups(command)) => match command {
                 GroupsCommand::List { search, limit } => groups::list(&ctx, search, limit).await,

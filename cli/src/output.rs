@@ -10,8 +10,23 @@ use serde::Serialize;
 /// raw. A closed pipe (`da … | head`) ends the program quietly, as for any Unix filter, instead
 /// of the panic `print!` would give.
 pub fn emit(text: &str) {
+    write_stdout(&printable(text));
+}
+
+/// Data a user asked for in a file format (`da query --format csv`): exactly as it is when
+/// stdout is a file or a pipe; on a terminal through [`printable`], with CSV's CRLF line ends
+/// shown as plain line ends.
+pub fn emit_data(text: &str) {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        write_stdout(&printable(&text.replace("\r\n", "\n")));
+    } else {
+        write_stdout(text);
+    }
+}
+
+fn write_stdout(text: &str) {
     use std::io::Write;
-    let text = printable(text);
     let mut stdout = std::io::stdout().lock();
     if let Err(err) = stdout
         .write_all(text.as_bytes())
@@ -53,14 +68,14 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
 
 /// Columns padded to their widest cell; the last column is not padded.
 pub struct Table {
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(headers: &[&'static str]) -> Table {
+    pub fn new(headers: &[&str]) -> Table {
         Table {
-            headers: headers.to_vec(),
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
             rows: Vec::new(),
         }
     }
@@ -89,7 +104,7 @@ impl Table {
             }
             out.trim_end().to_owned()
         };
-        let mut out = line(self.headers.clone());
+        let mut out = line(self.headers.iter().map(String::as_str).collect());
         out.push('\n');
         for row in &self.rows {
             out.push_str(&line(row.iter().map(String::as_str).collect()));

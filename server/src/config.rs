@@ -53,6 +53,24 @@ pub struct Args {
     /// Admin cap on personal access token lifetime, in days [default: unset]
     #[arg(long, env = "DA_PAT_MAX_DAYS")]
     pub pat_max_days: Option<i64>,
+    /// Where dataset files live [default: $DA_DATA_DIR/datasets]
+    #[arg(long, env = "DA_DATASETS_DIR")]
+    pub datasets_dir: Option<PathBuf>,
+    /// Largest dataset upload, in MiB [default: 1024]
+    #[arg(long, env = "DA_DATASET_MAX_MB")]
+    pub dataset_max_mb: Option<u64>,
+    /// A query running longer is cancelled [default: 30]
+    #[arg(long, env = "DA_QUERY_TIMEOUT_SECONDS")]
+    pub query_timeout_seconds: Option<u64>,
+    /// Memory one query may use, in MiB [default: 1024]
+    #[arg(long, env = "DA_QUERY_MEMORY_MB")]
+    pub query_memory_mb: Option<u64>,
+    /// Queries that run at once; more wait their turn [default: the number of cores]
+    #[arg(long, env = "DA_QUERY_CONCURRENCY")]
+    pub query_concurrency: Option<usize>,
+    /// DuckDB threads one query may use [default: cores / DA_QUERY_CONCURRENCY, at least 1]
+    #[arg(long, env = "DA_QUERY_THREADS")]
+    pub query_threads: Option<u32>,
     /// Outgoing mail server [default: unset]
     #[arg(long, env = "DA_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
@@ -173,6 +191,12 @@ struct FileSettings {
     trusted_proxy_hops: Option<usize>,
     session_hours: Option<i64>,
     pat_max_days: Option<i64>,
+    datasets_dir: Option<PathBuf>,
+    dataset_max_mb: Option<u64>,
+    query_timeout_seconds: Option<u64>,
+    query_memory_mb: Option<u64>,
+    query_concurrency: Option<usize>,
+    query_threads: Option<u32>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     rate_limit_login: Option<u32>,
@@ -213,6 +237,7 @@ pub struct Config {
     pub trusted_proxy_hops: usize,
     pub session_hours: i64,
     pub pat_max_days: Option<i64>,
+    pub data: DataConfig,
     pub smtp_url: Option<String>,
     pub smtp_from: Option<String>,
     pub rate_limits: da_domain::RateLimitConfig,
@@ -222,6 +247,17 @@ pub struct Config {
     pub oidc: Option<da_domain::oidc::OidcSettings>,
     pub log: String,
     pub log_format: LogFormat,
+}
+
+/// Datasets and queries (`API.md` §12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataConfig {
+    pub datasets_dir: PathBuf,
+    pub dataset_max_bytes: u64,
+    pub query_timeout_seconds: u64,
+    pub query_memory_mb: u64,
+    pub query_concurrency: usize,
+    pub query_threads: u32,
 }
 
 fn redact<T>(value: &Option<T>) -> Option<&'static str> {
@@ -242,6 +278,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("session_hours", &self.session_hours)
             .field("pat_max_days", &self.pat_max_days)
+            .field("data", &self.data)
             .field("smtp_url", &redact(&self.smtp_url))
             .field("smtp_from", &self.smtp_from)
             .field("rate_limits", &self.rate_limits)
@@ -287,6 +324,47 @@ impl Config {
         {
             bail!("DA_PAT_MAX_DAYS must be between 1 and 3650");
         }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let data = DataConfig {
+            datasets_dir: args
+                .datasets_dir
+                .or(file.datasets_dir)
+                .unwrap_or_else(|| data_dir.join("datasets")),
+            dataset_max_bytes: match args.dataset_max_mb.or(file.dataset_max_mb).unwrap_or(1024) {
+                mb @ 1..=1_048_576 => mb * 1024 * 1024,
+                _ => bail!("DA_DATASET_MAX_MB must be between 1 and 1048576"),
+            },
+            query_timeout_seconds: match args
+                .query_timeout_seconds
+                .or(file.query_timeout_seconds)
+                .unwrap_or(30)
+            {
+                seconds @ 1..=86_400 => seconds,
+                _ => bail!("DA_QUERY_TIMEOUT_SECONDS must be between 1 and 86400"),
+            },
+            query_memory_mb: match args
+                .query_memory_mb
+                .or(file.query_memory_mb)
+                .unwrap_or(1024)
+            {
+                mb @ 16..=1_048_576 => mb,
+                _ => bail!("DA_QUERY_MEMORY_MB must be between 16 and 1048576"),
+            },
+            query_concurrency: match args.query_concurrency.or(file.query_concurrency) {
+                None => cores,
+                Some(n @ 1..=256) => n,
+                Some(_) => bail!("DA_QUERY_CONCURRENCY must be between 1 and 256"),
+            },
+            query_threads: 0,
+        };
+        let data = DataConfig {
+            query_threads: match args.query_threads.or(file.query_threads) {
+                None => (cores / data.query_concurrency).max(1) as u32,
+                Some(n @ 1..=256) => n,
+                Some(_) => bail!("DA_QUERY_THREADS must be between 1 and 256"),
+            },
+            ..data
+        };
         let jwt_secret = args.jwt_secret.or(file.jwt_secret);
         if let Some(secret) = &jwt_secret
             && secret.len() < 32
@@ -387,6 +465,7 @@ impl Config {
                 .unwrap_or(0),
             session_hours,
             pat_max_days,
+            data,
             smtp_url,
             smtp_from,
             rate_limits,

@@ -353,6 +353,29 @@ pub async fn resolve_auth(State(state): State<AppState>, mut req: Request, next:
     response
 }
 
+/// How long a request may take, but for those whose length is the client's or the query's:
+/// dataset uploads and downloads (their size), and queries (bounded by
+/// `DA_QUERY_TIMEOUT_SECONDS` in the engine, waiting included).
+const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn runs_long(method: &axum::http::Method, path: &str) -> bool {
+    let dataset = path.strip_prefix("/api/datasets/");
+    (method == axum::http::Method::PUT && dataset.is_some_and(|rest| !rest.contains('/')))
+        || dataset.is_some_and(|rest| rest.ends_with("/download"))
+        || path == "/api/query"
+}
+
+/// 503 for a request past [`REQUEST_DEADLINE`] (a stuck store, say), except the long ones.
+pub async fn deadline(req: Request, next: Next) -> Response {
+    if runs_long(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 /// Hardening headers on every response: HSTS behind an https public URL, `no-store` on the
 /// machine routes (their answers carry tokens, links and personal data), and on HTML the frame,
 /// referrer and content-security policies (a page render sets its own CSP with its nonce).

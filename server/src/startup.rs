@@ -127,6 +127,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }),
         None => None,
     };
+    std::fs::create_dir_all(&config.data.datasets_dir).with_context(|| {
+        format!(
+            "cannot create the datasets directory {}",
+            config.data.datasets_dir.display()
+        )
+    })?;
+    let engine = da_engine_duckdb::DuckDbEngine::new(da_engine_duckdb::Limits {
+        concurrency: config.data.query_concurrency,
+        timeout: std::time::Duration::from_secs(config.data.query_timeout_seconds),
+        memory_mb: config.data.query_memory_mb,
+        threads: config.data.query_threads,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot start the query engine: {e}"))?;
+    let data = da_domain::datasets::Data {
+        dir: config.data.datasets_dir.clone(),
+        engine: Arc::new(engine),
+        query_timeout_seconds: config.data.query_timeout_seconds,
+    };
     let services = Services::new(
         store,
         ServicesConfig {
@@ -141,6 +159,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         mailer,
         oidc,
+        Some(data),
     );
 
     match (&config.admin_email, &config.admin_password) {

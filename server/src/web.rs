@@ -15,7 +15,6 @@ use axum::http::{HeaderName, Uri};
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -23,7 +22,6 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::services::ServeDir;
 use tower_http::services::fs::ServeFileSystemResponseBody;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -97,10 +95,7 @@ pub fn router(state: AppState) -> Router {
                     middleware::host_check,
                 ))
                 .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    Duration::from_secs(30),
-                ))
+                .layer(axum::middleware::from_fn(middleware::deadline))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
         )
         .with_state(state)

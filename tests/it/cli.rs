@@ -977,3 +977,271 @@ async fn admins_manage_groups_by_name_or_id() {
     assert_eq!(left.as_array().unwrap().len(), 1);
     assert_eq!(left[0]["name"], "Data Team Leads");
 }
+
+fn fixture_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[tokio::test]
+async fn admins_publish_datasets_and_analysts_query_and_sync_them() {
+    let server = TestServer::start().await;
+    server
+        .create_user("ana@example.com", "viewer", "correct-horse-1")
+        .await;
+    let admin = admin_da(&server).await;
+
+    let put = admin
+        .run(&[
+            "admin",
+            "datasets",
+            "put",
+            "sales",
+            &fixture_path("sales.parquet"),
+            "--description",
+            "Orders by region",
+        ])
+        .await;
+    put.ok();
+    assert!(
+        put.stdout.starts_with("Created sales (1000 rows, "),
+        "{put:?}"
+    );
+    let people = admin
+        .run(&[
+            "admin",
+            "datasets",
+            "put",
+            "people",
+            &fixture_path("people.csv"),
+            "--json",
+        ])
+        .await
+        .ok()
+        .json();
+    assert_eq!(people["format"], "csv");
+    assert_eq!(people["rows"], 3);
+    let wrong = admin
+        .run(&[
+            "admin",
+            "datasets",
+            "put",
+            "x",
+            &fixture_path("people.csv").replace(".csv", ".txt"),
+        ])
+        .await;
+    wrong.expect_code(2);
+    let bad_name = admin
+        .run(&[
+            "admin",
+            "datasets",
+            "put",
+            "Bad-Name",
+            &fixture_path("people.csv"),
+        ])
+        .await;
+    bad_name.expect_code(1);
+    assert!(
+        bad_name.stderr.contains("Dataset name must match"),
+        "{bad_name:?}"
+    );
+
+    // Ana reads nothing yet: the datasets do not exist for her.
+    let ana = Da::new();
+    ana.login(&server.base_url, "ana@example.com", "correct-horse-1")
+        .await
+        .ok();
+    let none = ana.run(&["datasets", "list"]).await;
+    none.ok();
+    assert_eq!(none.stderr.trim(), "No datasets you may read.");
+    let hidden = ana.run(&["datasets", "show", "sales"]).await;
+    hidden.expect_code(4);
+    assert!(hidden.stderr.contains("Dataset not found"), "{hidden:?}");
+
+    admin
+        .run(&["admin", "groups", "create", "Sales team"])
+        .await
+        .ok();
+    admin
+        .run(&[
+            "admin",
+            "groups",
+            "add-member",
+            "Sales team",
+            "ana@example.com",
+        ])
+        .await
+        .ok();
+    let granted = admin
+        .run(&["admin", "datasets", "grant", "sales", "sales team"])
+        .await;
+    granted.ok();
+    assert_eq!(
+        granted.stdout.trim(),
+        "Members of Sales team may read sales."
+    );
+    let shown = admin.run(&["datasets", "show", "sales"]).await;
+    shown.ok();
+    for expected in [
+        "sales (parquet, 1000 rows",
+        "Orders by region",
+        "groups Sales team",
+        "amount",
+        "DECIMAL(10,2)",
+    ] {
+        assert!(shown.stdout.contains(expected), "{expected}: {shown:?}");
+    }
+
+    let listed = ana.run(&["datasets", "list"]).await;
+    listed.ok();
+    assert_eq!(listed.stdout.lines().count(), 2, "{listed:?}");
+    assert!(
+        listed.stdout.contains("sales") && !listed.stdout.contains("people"),
+        "{listed:?}"
+    );
+
+    // Queries: an aligned table with types, CSV, JSON; truncation said on stderr.
+    let table = ana
+        .run(&[
+            "query",
+            "SELECT region, count(*) AS n FROM sales GROUP BY region ORDER BY region",
+        ])
+        .await;
+    table.ok();
+    let header = table.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.starts_with("region (VARCHAR)") && header.contains("n (BIGINT)"),
+        "{table:?}"
+    );
+    assert!(table.stderr.contains(" rows in "), "{table:?}");
+    let csv = ana
+        .run(&[
+            "query",
+            "SELECT id, region FROM sales ORDER BY id LIMIT 2",
+            "--format",
+            "csv",
+        ])
+        .await;
+    csv.ok();
+    assert_eq!(csv.stdout.lines().next(), Some("id,region"), "{csv:?}");
+    assert_eq!(csv.stdout.lines().count(), 3, "{csv:?}");
+    let json = ana
+        .run_with_stdin(
+            &["query", "--stdin", "--format", "json", "--limit", "5"],
+            "SELECT id FROM sales ORDER BY id",
+        )
+        .await;
+    json.ok();
+    let answer = json.json();
+    assert_eq!(answer["row_count"], 5);
+    assert_eq!(answer["truncated"], true);
+    assert_eq!(answer["rows"].as_array().map(Vec::len), Some(5));
+    let truncated = ana
+        .run(&["query", "SELECT id FROM sales", "--limit", "3"])
+        .await;
+    truncated.ok();
+    assert!(
+        truncated.stderr.contains("(truncated at 3 rows)"),
+        "{truncated:?}"
+    );
+    let refused = ana.run(&["query", "SELECT * FROM people"]).await;
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("Unknown dataset: people"),
+        "{refused:?}"
+    );
+    let file = ana.run(&["query", "SELECT * FROM '/etc/passwd'"]).await;
+    file.expect_code(1);
+    assert!(
+        file.stderr.contains("Only datasets can be queried"),
+        "{file:?}"
+    );
+    ana.run(&["query"]).await.expect_code(2);
+
+    // Sync: what Ana may read, verified; the second run downloads nothing; her own files
+    // in the directory stay; a dataset she may no longer read goes.
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    std::fs::write(dir.path().join("mine.csv"), "a,b\n1,2\n").unwrap();
+    let first = ana.run(&["sync", "--dir", &dir_arg]).await;
+    first.ok();
+    assert!(first.stdout.contains("downloaded sales"), "{first:?}");
+    assert!(
+        first
+            .stdout
+            .contains("1 downloaded, 0 up to date, 0 removed"),
+        "{first:?}"
+    );
+    let synced = std::fs::read(dir.path().join("sales.parquet")).unwrap();
+    assert_eq!(
+        synced,
+        std::fs::read(fixture_path("sales.parquet")).unwrap()
+    );
+    let second = ana
+        .run(&["sync", "--dir", &dir_arg, "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(second["downloaded"], serde_json::json!([]));
+    assert_eq!(second["up_to_date"], 1);
+    // A local copy that was changed is downloaded again.
+    std::fs::write(dir.path().join("sales.parquet"), b"edited").unwrap();
+    let repaired = ana.run(&["sync", "--dir", &dir_arg]).await;
+    repaired.ok();
+    assert!(repaired.stdout.contains("downloaded sales"), "{repaired:?}");
+    let unknown = ana.run(&["sync", "--dir", &dir_arg, "people"]).await;
+    unknown.expect_code(4);
+
+    admin
+        .run(&["admin", "datasets", "revoke", "sales", "Sales team"])
+        .await
+        .ok();
+    let third = ana.run(&["sync", "--dir", &dir_arg]).await;
+    third.ok();
+    assert!(
+        third
+            .stdout
+            .contains("removed sales.parquet (no longer readable)"),
+        "{third:?}"
+    );
+    assert!(!dir.path().join("sales.parquet").exists());
+    assert!(
+        dir.path().join("mine.csv").exists(),
+        "the user's own file stays"
+    );
+
+    // A minimum role opens a dataset to a role and above; `none` closes it again.
+    let set = admin
+        .run(&["admin", "datasets", "set", "people", "--min-role", "viewer"])
+        .await;
+    set.ok();
+    assert_eq!(set.stdout.trim(), "Saved people (minimum role viewer).");
+    let now = ana.run(&["datasets", "list", "--json"]).await.ok().json();
+    assert_eq!(now[0]["name"], "people");
+    admin
+        .run(&["admin", "datasets", "set", "people", "--min-role", "none"])
+        .await
+        .ok();
+    admin
+        .run(&["admin", "datasets", "set", "people", "--min-role", "boss"])
+        .await
+        .expect_code(1);
+
+    let unconfirmed = admin.run(&["admin", "datasets", "delete", "people"]).await;
+    unconfirmed.expect_code(2);
+    admin
+        .run(&["admin", "datasets", "delete", "people", "--yes"])
+        .await
+        .ok();
+    admin
+        .run(&["admin", "datasets", "delete", "people", "--yes"])
+        .await
+        .expect_code(4);
+    // Not an admin: refused with the permission exit code.
+    ana.run(&["admin", "datasets", "delete", "sales", "--yes"])
+        .await
+        .expect_code(3);
+}

@@ -8,6 +8,7 @@ mod brakes;
 mod cache_races;
 mod cli;
 mod csrf;
+mod datasets;
 mod groups;
 mod health;
 mod host_check;

@@ -12,7 +12,7 @@ use da_types::paging::GROUPS_MAX;
 use da_types::{CreateGroupRequest, Group, GroupListParams, UpdateGroupRequest};
 
 /// The group an id or a name refers to.
-async fn resolve_group(session: &Session, key: &str) -> Result<Group, CliError> {
+pub(crate) async fn resolve_group(session: &Session, key: &str) -> Result<Group, CliError> {
     let key = key.trim();
     if let Ok(id) = key.parse::<uuid::Uuid>() {
         return session

@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod datasets;
 pub mod groups;

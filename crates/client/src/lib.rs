@@ -12,6 +12,9 @@ use da_types::{
 use da_types::{
     CreateGroupRequest, Group, GroupListParams, GroupMember, UpdateGroupRequest, UserGroup,
 };
+use da_types::{
+    Dataset, DatasetFormat, QueryRequest, QueryResult, SyncManifest, UpdateDatasetRequest,
+};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -404,5 +407,83 @@ impl Client {
 
     pub async fn admin_revoke_token(&self, id: Uuid) -> Result<(), ClientError> {
         Self::send_empty(self.request(Method::DELETE, &format!("/auth/admin/tokens/{id}"))).await
+    }
+
+    /// `GET /api/datasets`: what this caller may read.
+    pub async fn list_datasets(&self) -> Result<Vec<Dataset>, ClientError> {
+        Self::send(self.request(Method::GET, "/api/datasets")).await
+    }
+
+    pub async fn dataset(&self, name: &str) -> Result<Dataset, ClientError> {
+        Self::send(self.request(Method::GET, &format!("/api/datasets/{name}"))).await
+    }
+
+    /// `PUT /api/datasets/{name}`: `body` is the file (streamed by the caller, or bytes).
+    /// `true` when the dataset is new.
+    pub async fn put_dataset(
+        &self,
+        name: &str,
+        format: DatasetFormat,
+        description: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<(Dataset, bool), ClientError> {
+        let mut builder = self
+            .request(Method::PUT, &format!("/api/datasets/{name}"))
+            .header(reqwest::header::CONTENT_TYPE, format.content_type())
+            .body(body);
+        if let Some(description) = description {
+            builder = builder.query(&[("description", description)]);
+        }
+        let response = Self::send_raw(builder).await?;
+        let created = response.status() == StatusCode::CREATED;
+        let dataset = response
+            .json::<Dataset>()
+            .await
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((dataset, created))
+    }
+
+    pub async fn update_dataset(
+        &self,
+        name: &str,
+        request: &UpdateDatasetRequest,
+    ) -> Result<Dataset, ClientError> {
+        Self::send(
+            self.request(Method::PATCH, &format!("/api/datasets/{name}"))
+                .json(request),
+        )
+        .await
+    }
+
+    pub async fn delete_dataset(&self, name: &str) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::DELETE, &format!("/api/datasets/{name}"))).await
+    }
+
+    pub async fn grant_dataset(&self, name: &str, group: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(Method::PUT, &format!("/api/datasets/{name}/grants/{group}")))
+            .await
+    }
+
+    pub async fn revoke_dataset(&self, name: &str, group: Uuid) -> Result<(), ClientError> {
+        Self::send_empty(self.request(
+            Method::DELETE,
+            &format!("/api/datasets/{name}/grants/{group}"),
+        ))
+        .await
+    }
+
+    /// `GET /api/sync/manifest`.
+    pub async fn sync_manifest(&self) -> Result<SyncManifest, ClientError> {
+        Self::send(self.request(Method::GET, "/api/sync/manifest")).await
+    }
+
+    /// `GET <download_path>`: the response, for the caller to stream to disk.
+    pub async fn download(&self, path: &str) -> Result<reqwest::Response, ClientError> {
+        Self::send_raw(self.request(Method::GET, path)).await
+    }
+
+    /// `POST /api/query` (JSON).
+    pub async fn query(&self, request: &QueryRequest) -> Result<QueryResult, ClientError> {
+        Self::send(self.request(Method::POST, "/api/query").json(request)).await
     }
 }

@@ -25,7 +25,8 @@ const DESCRIPTION_MAX_CHARS: usize = 1000;
 const EXTERNAL_IDS_MAX: usize = 100;
 const EXTERNAL_ID_MAX_CHARS: usize = 256;
 
-fn description(raw: &str) -> Result<String, Error> {
+/// A group's or a dataset's description: trimmed, bounded, no control characters.
+pub(crate) fn description(raw: &str) -> Result<String, Error> {
     let text = raw.trim();
     if text.chars().count() > DESCRIPTION_MAX_CHARS {
         return Err(Error::invalid(format!(
@@ -261,6 +262,7 @@ impl Services {
         let mut stale = vec![Invalidation::Group(id)];
         stale.extend(members.into_iter().map(Invalidation::User));
         self.invalidate(&stale);
+        self.forget_grants_of_deleted_group().await?;
         Ok(())
     }
 

@@ -81,16 +81,20 @@ pub(crate) struct Inner {
     pub cli_checksum: ChecksumCache,
     /// Single sign-on, when configured.
     pub oidc: Option<crate::oidc::RelyingParty>,
+    /// Datasets and queries, when configured (the server always does).
+    pub data: Option<crate::datasets::Data>,
+    pub catalog: crate::datasets::Catalog,
 }
 
 impl Services {
     /// `mailer` carries reset and invite links; without one, links are only handed to admins.
-    /// `oidc` enables single sign-on.
+    /// `oidc` enables single sign-on; `data`, datasets and queries.
     pub fn new(
         store: Arc<dyn Store>,
         config: ServicesConfig,
         mailer: Option<Arc<dyn Mailer>>,
         oidc: Option<crate::oidc::Oidc>,
+        data: Option<crate::datasets::Data>,
     ) -> Self {
         let oidc = oidc.map(|o| crate::oidc::RelyingParty::new(o, &config.jwt_secret));
         Services {
@@ -107,6 +111,8 @@ impl Services {
                 brakes: Brakes::default(),
                 cli_checksum: ChecksumCache::default(),
                 oidc,
+                data,
+                catalog: Default::default(),
             }),
         }
     }

@@ -1268,6 +1268,7 @@ fn services(db: &Db) -> da_domain::Services {
         },
         None,
         None,
+        None,
     )
 }
 

@@ -25,6 +25,12 @@ pub mod action {
     pub const GROUP_MEMBER_ADD: &str = "group.member_add";
     pub const GROUP_MEMBER_REMOVE: &str = "group.member_remove";
     pub const GROUP_SSO_SYNC: &str = "group.sso_sync";
+    pub const DATASET_PUT: &str = "dataset.put";
+    pub const DATASET_UPDATE: &str = "dataset.update";
+    pub const DATASET_DELETE: &str = "dataset.delete";
+    pub const DATASET_GRANT: &str = "dataset.grant";
+    pub const DATASET_REVOKE: &str = "dataset.revoke";
+    pub const QUERY_RUN: &str = "query.run";
 
     /// Every action above.
     pub const ALL: &[&str] = &[
@@ -50,6 +56,12 @@ pub mod action {
         GROUP_MEMBER_ADD,
         GROUP_MEMBER_REMOVE,
         GROUP_SSO_SYNC,
+        DATASET_PUT,
+        DATASET_UPDATE,
+        DATASET_DELETE,
+        DATASET_GRANT,
+        DATASET_REVOKE,
+        QUERY_RUN,
     ];
 }
 

@@ -13,11 +13,13 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     Invalid,
-    // 422 and 413 travel as `invalid` too; reading `invalid` back yields `Invalid`.
+    // 422, 413 and 415 travel as `invalid` too; reading `invalid` back yields `Invalid`.
     #[serde(rename = "invalid", skip_deserializing)]
     Unprocessable,
     #[serde(rename = "invalid", skip_deserializing)]
     PayloadTooLarge,
+    #[serde(rename = "invalid", skip_deserializing)]
+    UnsupportedMediaType,
     RateLimited,
     Unavailable,
     Internal,
@@ -33,6 +35,7 @@ impl ErrorCode {
             ErrorCode::Invalid => 400,
             ErrorCode::Unprocessable => 422,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
@@ -47,6 +50,7 @@ impl ErrorCode {
             404 => ErrorCode::NotFound,
             409 => ErrorCode::Conflict,
             413 => ErrorCode::PayloadTooLarge,
+            415 => ErrorCode::UnsupportedMediaType,
             422 => ErrorCode::Unprocessable,
             429 => ErrorCode::RateLimited,
             503 => ErrorCode::Unavailable,

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cli;
 pub mod cookie;
+pub mod csv;
 pub mod datasets;
 pub mod detail;
 pub mod dto;

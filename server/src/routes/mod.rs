@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod cli;
+pub mod datasets;
 pub mod groups;
 pub mod health;
 pub mod me;
@@ -56,6 +57,21 @@ pub fn router() -> Router<AppState> {
             put(groups::add_member).delete(groups::remove_member),
         )
         .route("/api/admin/audit", get(audit::list))
+        .route("/api/datasets", get(datasets::list))
+        .route(
+            "/api/datasets/{name}",
+            get(datasets::get)
+                .put(datasets::put)
+                .patch(datasets::update)
+                .delete(datasets::delete),
+        )
+        .route(
+            "/api/datasets/{name}/grants/{group_id}",
+            put(datasets::grant).delete(datasets::revoke),
+        )
+        .route("/api/datasets/{name}/download", get(datasets::download))
+        .route("/api/sync/manifest", get(datasets::manifest))
+        .route("/api/query", post(datasets::query))
         .route("/auth/token", post(auth::login))
         .route("/auth/password/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

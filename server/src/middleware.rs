@@ -363,6 +363,8 @@ fn runs_long(method: &axum::http::Method, path: &str) -> bool {
     (method == axum::http::Method::PUT && dataset.is_some_and(|rest| !rest.contains('/')))
         || dataset.is_some_and(|rest| rest.ends_with("/download"))
         || path == "/api/query"
+        // The query page's server function: bounded by DA_QUERY_TIMEOUT_SECONDS instead.
+        || path == "/rpc/query"
 }
 
 /// 503 for a request past [`REQUEST_DEADLINE`] (a stuck store, say), except the long ones.

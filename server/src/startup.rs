@@ -140,11 +140,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         threads: config.data.query_threads,
     })
     .map_err(|e| anyhow::anyhow!("cannot start the query engine: {e}"))?;
-    let data = da_domain::datasets::Data {
-        dir: config.data.datasets_dir.clone(),
-        engine: Arc::new(engine),
-        query_timeout_seconds: config.data.query_timeout_seconds,
-    };
+    let data = da_domain::datasets::Data::new(
+        config.data.datasets_dir.clone(),
+        Arc::new(engine),
+        config.data.query_timeout_seconds,
+    );
     let services = Services::new(
         store,
         ServicesConfig {

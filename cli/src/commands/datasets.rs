@@ -205,11 +205,15 @@ struct SyncedFile {
 const STATE_FILE: &str = ".da-sync.json";
 
 impl SyncState {
+    /// The state kept in `dir`; entries that are not a dataset's file name are dropped (the
+    /// file may have been edited: it must never make `da sync` delete anything else).
     fn load(dir: &Path) -> SyncState {
-        std::fs::read(dir.join(STATE_FILE))
+        let mut state: SyncState = std::fs::read(dir.join(STATE_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        state.files.retain(|file, _| is_dataset_file(file));
+        state
     }
 
     fn save(&self, dir: &Path) -> Result<(), CliError> {
@@ -252,6 +256,13 @@ impl SyncState {
             );
         }
     }
+}
+
+/// `<name>.parquet` or `<name>.csv` with a valid dataset name: nothing with a path in it.
+fn is_dataset_file(file: &str) -> bool {
+    file.rsplit_once('.').is_some_and(|(name, extension)| {
+        da_types::valid_dataset_name(name) && DatasetFormat::parse(extension).is_some()
+    })
 }
 
 /// A file's size and modification time, to tell whether it changed.
@@ -345,8 +356,20 @@ pub async fn sync(ctx: &Context, dir: Option<PathBuf>, names: Vec<String>) -> Re
         .sync_manifest()
         .await
         .map_err(|e| session.explain(e))?;
+    // The server's names become file names here: one that is not a dataset name (a path, say)
+    // is never written.
+    let (datasets, odd): (Vec<ManifestEntry>, Vec<ManifestEntry>) =
+        manifest.datasets.into_iter().partition(|d| {
+            da_types::valid_dataset_name(&d.name) && d.download_path.starts_with("/api/datasets/")
+        });
+    for entry in &odd {
+        eprintln!(
+            "da: skipped {:?}: not a dataset name the server should send",
+            crate::printable::printable(&entry.name)
+        );
+    }
     for name in &names {
-        if !manifest.datasets.iter().any(|d| &d.name == name) {
+        if !datasets.iter().any(|d| &d.name == name) {
             return Err(
                 CliError::not_found(format!("no dataset {name:?} you may read"))
                     .with_hint("`da datasets list` shows them"),
@@ -357,7 +380,7 @@ pub async fn sync(ctx: &Context, dir: Option<PathBuf>, names: Vec<String>) -> Re
     let wanted = |name: &str| names.is_empty() || names.iter().any(|n| n == name);
     let (mut fetched, mut current, mut removed, mut failed) =
         (Vec::new(), 0usize, Vec::new(), Vec::new());
-    for entry in manifest.datasets.iter().filter(|d| wanted(&d.name)) {
+    for entry in datasets.iter().filter(|d| wanted(&d.name)) {
         let file = file_name(entry);
         if state.sha256_of(&dir, &file).as_deref() == Some(entry.sha256.as_str()) {
             state.record(&dir, file, entry.sha256.clone());
@@ -379,7 +402,7 @@ pub async fn sync(ctx: &Context, dir: Option<PathBuf>, names: Vec<String>) -> Re
     // Files this command wrote for datasets no longer readable go (only when syncing
     // everything); nothing else in the directory is touched.
     if names.is_empty() {
-        let keep: Vec<String> = manifest.datasets.iter().map(file_name).collect();
+        let keep: Vec<String> = datasets.iter().map(file_name).collect();
         let stale: Vec<String> = state
             .files
             .keys()
@@ -542,4 +565,27 @@ pub async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError
     }
     outln!("Deleted {name}.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dataset_file_names_are_synced_or_removed() {
+        for ok in ["sales.parquet", "people.csv", "a_1.csv"] {
+            assert!(is_dataset_file(ok), "{ok}");
+        }
+        for bad in [
+            "../x.csv",
+            "/etc/passwd",
+            ".bashrc",
+            "x.txt",
+            "Sales.csv",
+            "a/b.csv",
+            "sales",
+        ] {
+            assert!(!is_dataset_file(bad), "{bad}");
+        }
+    }
 }

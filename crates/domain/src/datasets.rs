@@ -31,12 +31,32 @@ pub struct Data {
     pub engine: Arc<dyn Engine>,
     /// `DA_QUERY_TIMEOUT_SECONDS`, for the refusal's sentence.
     pub query_timeout_seconds: u64,
+    /// The engine's built-in macros a query may not call (see `query_check`).
+    refused_functions: std::collections::BTreeSet<String>,
+}
+
+impl Data {
+    pub fn new(dir: PathBuf, engine: Arc<dyn Engine>, query_timeout_seconds: u64) -> Data {
+        let refused_functions = query_check::refused_macros(&engine.builtin_macros());
+        Data {
+            dir,
+            engine,
+            query_timeout_seconds,
+            refused_functions,
+        }
+    }
 }
 
 /// Every dataset with its grants, as last written; `None` until first read.
 #[derive(Default)]
 pub(crate) struct Catalog {
     datasets: RwLock<Option<Arc<Vec<DatasetRecord>>>>,
+    /// Held from reading the store to storing what was read, so a reload that read earlier
+    /// never lands after one that read later (a revoked grant must not come back).
+    reloading: tokio::sync::Mutex<()>,
+    /// Held across an upload's swap and record: two uploads of one name never interleave
+    /// (the file on disk and its record stay one upload's).
+    uploading: tokio::sync::Mutex<()>,
 }
 
 /// An upload written to a file under `.incoming/`, with what was counted on the way.
@@ -58,6 +78,11 @@ impl Reader {
         self.role == Role::Admin
             || dataset.min_role.is_some_and(|min| self.role >= min)
             || dataset.groups.iter().any(|g| self.groups.contains(g))
+    }
+
+    /// The dataset `name` when this reader may read it; `None` alike when it does not exist.
+    fn find<'a>(&self, catalog: &'a [DatasetRecord], name: &str) -> Option<&'a DatasetRecord> {
+        catalog.iter().find(|d| d.name == name && self.may_read(d))
     }
 }
 
@@ -102,6 +127,7 @@ impl Services {
 
     /// Reads the catalog afresh after a write (writes are rare; the catalog is small).
     async fn reload_catalog(&self) -> Result<Arc<Vec<DatasetRecord>>, Error> {
+        let _one_at_a_time = self.inner.catalog.reloading.lock().await;
         let fresh = Arc::new(self.inner.store.datasets().await?);
         if let Ok(mut slot) = self.inner.catalog.datasets.write() {
             *slot = Some(fresh.clone());
@@ -153,10 +179,8 @@ impl Services {
     /// The readable dataset of this name, or the same 404 as for one that does not exist.
     async fn readable(&self, caller: &Principal, name: &str) -> Result<DatasetRecord, Error> {
         let reader = self.reader(caller).await?;
-        self.catalog()
-            .await?
-            .iter()
-            .find(|d| d.name == name && reader.may_read(d))
+        reader
+            .find(&self.catalog().await?, name)
             .cloned()
             .ok_or_else(not_found)
     }
@@ -265,6 +289,7 @@ impl Services {
             groups: Vec::new(),
         };
         let target = file_of(&data.dir, name, format);
+        let _one_upload_at_a_time = self.inner.catalog.uploading.lock().await;
         let previous = self.inner.store.dataset(name).await?;
         tokio::fs::rename(&staged.path, &target)
             .await
@@ -477,20 +502,25 @@ impl Services {
         let (services, caller, client) = (self.clone(), caller.clone(), client.clone());
         tokio::spawn(async move {
             let mut row_count = 0u64;
-            while let Some(chunk) = stream.chunks.recv().await {
-                match chunk {
-                    Ok(Chunk::Rows(batch)) => {
+            loop {
+                // The end of the chunks before `End` is a break-off too: never a clean end.
+                let failure = match stream.chunks.recv().await {
+                    Some(Ok(Chunk::Rows(batch))) => {
                         row_count += batch.len() as u64;
                         if rows_in.send(Ok(batch)).await.is_err() {
                             break;
                         }
+                        continue;
                     }
-                    Ok(Chunk::End { .. }) => break,
-                    Err(err) => {
-                        let _ = rows_in.send(Err(services.query_error(err))).await;
+                    Some(Ok(Chunk::End { .. })) => {
+                        stream.stop.disarm();
                         break;
                     }
-                }
+                    Some(Err(err)) => err,
+                    None => EngineError::BrokeOff,
+                };
+                let _ = rows_in.send(Err(services.query_error(failure))).await;
+                break;
             }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             services
@@ -519,8 +549,9 @@ impl Services {
             .parse(&request.sql)
             .await
             .map_err(Error::internal)?;
-        let readable = |name: &str| catalog.iter().any(|d| d.name == name && reader.may_read(d));
-        let names = query_check::datasets_of(&parsed, &readable).map_err(|refusal| {
+        let readable = |name: &str| reader.find(&catalog, name).is_some();
+        let refused = &data.refused_functions;
+        let names = query_check::datasets_of(&parsed, &readable, refused).map_err(|refusal| {
             Error::Invalid(match refusal {
                 Refusal::Syntax(message) => message,
                 other => other.detail(),
@@ -558,6 +589,7 @@ impl Services {
                     .as_ref()
                     .map_or(0, |d| d.query_timeout_seconds)
             )),
+            EngineError::BrokeOff => Error::Invalid(detail::QUERY_BROKE_OFF.into()),
             EngineError::Internal(cause) => Error::Internal(cause),
         }
     }

@@ -43,12 +43,42 @@ pub enum Chunk {
     },
 }
 
-/// A query's answer as it is read: its columns, then its [`Chunk`]s. Dropping the receiver
-/// stops the query.
-#[derive(Debug)]
+/// A query's answer as it is read: its columns, then its [`Chunk`]s. Dropping it stops the
+/// query (a client that hung up frees its worker at once).
 pub struct RowStream {
     pub columns: Vec<Column>,
     pub chunks: tokio::sync::mpsc::Receiver<Result<Chunk, EngineError>>,
+    pub stop: StopOnDrop,
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowStream")
+            .field("columns", &self.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs its action when dropped (an engine's way to stop a query nobody reads any more).
+pub struct StopOnDrop(Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl StopOnDrop {
+    pub fn new(stop: impl FnOnce() + Send + Sync + 'static) -> StopOnDrop {
+        StopOnDrop(Some(Box::new(stop)))
+    }
+
+    /// Nothing to stop any more (the answer came to its end).
+    pub fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            stop();
+        }
+    }
 }
 
 /// A whole answer, collected from a [`RowStream`].
@@ -67,8 +97,9 @@ impl RowStream {
             match chunk? {
                 Chunk::Rows(batch) => rows.extend(batch),
                 Chunk::End { truncated } => {
+                    self.stop.disarm();
                     return Ok(QueryOutput {
-                        columns: self.columns,
+                        columns: std::mem::take(&mut self.columns),
                         rows,
                         truncated,
                     });
@@ -90,13 +121,28 @@ pub enum EngineError {
     /// Cancelled at the query timeout.
     #[error("timed out")]
     TimedOut,
+    /// The rows stopped before their end without saying why (the worker gave up on a reader
+    /// that fell behind past the timeout).
+    #[error("the answer broke off")]
+    BrokeOff,
     /// The engine itself failed; logged, never sent.
     #[error("engine: {0}")]
     Internal(String),
 }
 
+/// A macro the engine ships (SQL written in terms of other functions): a query's parse names
+/// the macro, not what it calls, so `query_check` reads its definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinMacro {
+    pub name: String,
+    pub schema: String,
+    pub definition: String,
+}
+
 #[async_trait]
 pub trait Engine: Send + Sync + 'static {
+    /// The engine's built-in macros.
+    fn builtin_macros(&self) -> Vec<BuiltinMacro>;
     /// DuckDB's own parse of `sql` (`json_serialize_sql`), which `query_check` reads.
     async fn parse(&self, sql: &str) -> Result<serde_json::Value, EngineError>;
     /// The row count and schema of a file; `Invalid` when it is not a file of that format.

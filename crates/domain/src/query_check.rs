@@ -4,6 +4,7 @@
 //! scalar functions that would tell the server's settings. The engine's sandbox (only those
 //! files reachable, external access off, configuration locked) stands behind this.
 
+use crate::engine::BuiltinMacro;
 use da_types::detail;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -40,12 +41,42 @@ const ROW_MAKERS: &[&str] = &["range", "generate_series", "unnest"];
 const TELLING_FUNCTIONS: &[&str] = &["current_setting", "getvariable", "getenv", "sniff_csv"];
 const TELLING_PREFIXES: &[&str] = &["duckdb_", "pragma_", "read_", "parquet_", "glob"];
 
+/// Table references that are not datasets whatever they name: `SHOW x`, `DESCRIBE x` and
+/// `SUMMARIZE x` (which answer settings — paths among them — when no table has the name), and
+/// references only DuckDB itself makes.
+const REFUSED_TABLE_REFS: &[&str] = &["SHOW_REF", "COLUMN_DATA", "DELIM_GET", "BOUND_TABLE_REF"];
+
+/// Schemas whose functions describe the database rather than the data (PostgreSQL
+/// compatibility: `pg_get_viewdef` answers a view's SQL, a file path in it).
+const REFUSED_SCHEMAS: &[&str] = &["pg_catalog", "information_schema"];
+
+/// The built-in macros a query may not call: a parse names the macro, not what its body calls,
+/// so a macro over a telling function (or in a catalog schema) is refused by its own name.
+pub fn refused_macros(macros: &[BuiltinMacro]) -> BTreeSet<String> {
+    macros
+        .iter()
+        .filter(|m| {
+            REFUSED_SCHEMAS.contains(&m.schema.to_ascii_lowercase().as_str())
+                || mentions_telling(&m.definition)
+        })
+        .map(|m| m.name.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether SQL text calls a telling function: any identifier in it that is one.
+fn mentions_telling(sql: &str) -> bool {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|word| !word.is_empty() && telling(word))
+}
+
 /// The datasets a parsed query reads (lower-case names), or why it may not run. `readable`
 /// holds the names the caller may read; anything else is "unknown", exactly as a name that
-/// does not exist.
+/// does not exist. `refused` names functions refused besides the telling ones
+/// ([`refused_macros`]).
 pub fn datasets_of(
     parsed: &Value,
     readable: &dyn Fn(&str) -> bool,
+    refused: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>, Refusal> {
     if parsed.get("error").and_then(Value::as_bool) == Some(true) {
         let message = parsed
@@ -65,7 +96,12 @@ pub fn datasets_of(
     if statements.len() != 1 {
         return Err(Refusal::NotASingleSelect);
     }
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        refused,
+        tables: Vec::new(),
+        ctes: BTreeSet::new(),
+        not_a_dataset: false,
+    };
     walk.visit(&statements[0]);
     if walk.not_a_dataset {
         return Err(Refusal::NotADataset);
@@ -83,20 +119,21 @@ pub fn datasets_of(
     Ok(datasets)
 }
 
-#[derive(Default)]
-struct Walk {
+struct Walk<'a> {
+    refused: &'a BTreeSet<String>,
     tables: Vec<String>,
     ctes: BTreeSet<String>,
     not_a_dataset: bool,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn visit(&mut self, node: &Value) {
         match node {
             Value::Array(items) => items.iter().for_each(|item| self.visit(item)),
             Value::Object(map) => {
                 match map.get("type").and_then(Value::as_str) {
                     Some("BASE_TABLE") => self.table(map),
+                    Some(kind) if REFUSED_TABLE_REFS.contains(&kind) => self.not_a_dataset = true,
                     Some("TABLE_FUNCTION") => {
                         let name = map
                             .get("function")
@@ -111,9 +148,14 @@ impl Walk {
                 }
                 if map.get("class").and_then(Value::as_str) == Some("FUNCTION")
                     && let Some(name) = map.get("function_name").and_then(Value::as_str)
-                    && telling(name)
                 {
-                    self.not_a_dataset = true;
+                    let schema = map.get("schema").and_then(Value::as_str).unwrap_or("");
+                    if telling(name)
+                        || self.refused.contains(&name.to_ascii_lowercase())
+                        || REFUSED_SCHEMAS.contains(&schema.to_ascii_lowercase().as_str())
+                    {
+                        self.not_a_dataset = true;
+                    }
                 }
                 if let Some(entries) = map
                     .get("cte_map")
@@ -187,17 +229,26 @@ mod tests {
     #[test]
     fn readable_tables_pass_and_others_are_unknown() {
         assert_eq!(
-            datasets_of(&select_from(base_table("Sales")), &readable).unwrap(),
+            datasets_of(
+                &select_from(base_table("Sales")),
+                &readable,
+                &BTreeSet::new()
+            )
+            .unwrap(),
             BTreeSet::from(["sales".to_owned()])
         );
         assert_eq!(
-            datasets_of(&select_from(base_table("secret")), &readable),
+            datasets_of(
+                &select_from(base_table("secret")),
+                &readable,
+                &BTreeSet::new()
+            ),
             Err(Refusal::UnknownDataset("secret".into()))
         );
         let qualified = json!({"type": "BASE_TABLE", "catalog_name": "",
             "schema_name": "information_schema", "table_name": "tables"});
         assert_eq!(
-            datasets_of(&select_from(qualified), &readable),
+            datasets_of(&select_from(qualified), &readable, &BTreeSet::new()),
             Err(Refusal::UnknownDataset("information_schema.tables".into()))
         );
     }
@@ -213,17 +264,67 @@ mod tests {
             json!({"type": "TABLE_FUNCTION", "function": {"function_name": "duckdb_settings"}}),
         ] {
             assert_eq!(
-                datasets_of(&select_from(from.clone()), &readable),
+                datasets_of(&select_from(from.clone()), &readable, &BTreeSet::new()),
                 Err(Refusal::NotADataset),
                 "{from}"
             );
         }
         let range = json!({"type": "TABLE_FUNCTION", "function": {"function_name": "range"}});
         assert!(
-            datasets_of(&select_from(range), &readable)
+            datasets_of(&select_from(range), &readable, &BTreeSet::new())
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn show_describe_and_summarize_are_refused() {
+        let show = json!({"type": "SHOW_REF", "table_name": "allowed_paths", "show_type": "SHOW"});
+        let inner = select_from(show)["statements"][0]["node"].clone();
+        let from = json!({"type": "JOIN", "left": {"type": "SUBQUERY", "subquery": {"node": inner}},
+            "right": base_table("sales")});
+        assert_eq!(
+            datasets_of(&select_from(from), &readable, &BTreeSet::new()),
+            Err(Refusal::NotADataset)
+        );
+    }
+
+    #[test]
+    fn macros_over_telling_functions_and_catalog_functions_are_refused() {
+        let macro_of = |name: &str, schema: &str, definition: &str| BuiltinMacro {
+            name: name.into(),
+            schema: schema.into(),
+            definition: definition.into(),
+        };
+        let refused = refused_macros(&[
+            macro_of(
+                "pg_get_viewdef",
+                "pg_catalog",
+                "(SELECT sql FROM duckdb_views() v WHERE v.view_oid = oid)",
+            ),
+            macro_of("secret_path", "main", "current_setting('home_directory')"),
+            macro_of("list_reverse", "main", "list_reverse_sort(l)"),
+        ]);
+        assert_eq!(
+            refused,
+            BTreeSet::from(["pg_get_viewdef".to_owned(), "secret_path".to_owned()])
+        );
+        let mut query = select_from(base_table("sales"));
+        query["statements"][0]["node"]["select_list"] = json!([{"class": "FUNCTION",
+            "function_name": "PG_GET_VIEWDEF", "schema": "", "arguments": []}]);
+        assert_eq!(
+            datasets_of(&query, &readable, &refused),
+            Err(Refusal::NotADataset)
+        );
+        query["statements"][0]["node"]["select_list"] = json!([{"class": "FUNCTION",
+            "function_name": "anything", "schema": "pg_catalog", "arguments": []}]);
+        assert_eq!(
+            datasets_of(&query, &readable, &BTreeSet::new()),
+            Err(Refusal::NotADataset)
+        );
+        query["statements"][0]["node"]["select_list"] = json!([{"class": "FUNCTION",
+            "function_name": "list_reverse", "schema": "", "arguments": []}]);
+        assert!(datasets_of(&query, &readable, &refused).is_ok());
     }
 
     #[test]
@@ -231,7 +332,10 @@ mod tests {
         let mut query = select_from(base_table("sales"));
         query["statements"][0]["node"]["select_list"] = json!([{"class": "FUNCTION",
             "function_name": "CURRENT_SETTING", "arguments": []}]);
-        assert_eq!(datasets_of(&query, &readable), Err(Refusal::NotADataset));
+        assert_eq!(
+            datasets_of(&query, &readable, &BTreeSet::new()),
+            Err(Refusal::NotADataset)
+        );
     }
 
     #[test]
@@ -239,21 +343,24 @@ mod tests {
         let mut query = select_from(base_table("recent"));
         query["statements"][0]["node"]["cte_map"] = json!({"map": [{"key": "recent", "value": {"query_node": select_from(base_table("orders"))["statements"][0]["node"]}}]});
         assert_eq!(
-            datasets_of(&query, &readable).unwrap(),
+            datasets_of(&query, &readable, &BTreeSet::new()).unwrap(),
             BTreeSet::from(["orders".to_owned()])
         );
         let two = json!({"error": false, "statements": [{}, {}]});
-        assert_eq!(datasets_of(&two, &readable), Err(Refusal::NotASingleSelect));
+        assert_eq!(
+            datasets_of(&two, &readable, &BTreeSet::new()),
+            Err(Refusal::NotASingleSelect)
+        );
         let attach = json!({"error": true, "error_type": "not implemented",
             "error_message": "Only SELECT statements can be serialized to json!"});
         assert_eq!(
-            datasets_of(&attach, &readable),
+            datasets_of(&attach, &readable, &BTreeSet::new()),
             Err(Refusal::NotASingleSelect)
         );
         let typo = json!({"error": true, "error_type": "parser",
             "error_message": "syntax error at or near \"selec\""});
         assert_eq!(
-            datasets_of(&typo, &readable),
+            datasets_of(&typo, &readable, &BTreeSet::new()),
             Err(Refusal::Syntax(
                 "Parser Error: syntax error at or near \"selec\"".into()
             ))

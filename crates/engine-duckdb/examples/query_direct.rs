@@ -5,6 +5,8 @@
 //!                                          runs SQL (the table is `data`) ROUNDS times on an
 //!                                          in-memory instance with THREADS threads and prints
 //!                                          each round's milliseconds
+//!   query_direct print SQL                 prints the first column of each row (for looking
+//!                                          at what DuckDB answers, e.g. json_serialize_sql)
 use duckdb::{Config, Connection};
 use std::time::Instant;
 
@@ -54,8 +56,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
+        ["print", sql] => {
+            let conn = Connection::open_in_memory()?;
+            let mut statement = conn.prepare(sql)?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let value: duckdb::types::Value = row.get(0)?;
+                println!("{value:?}");
+            }
+        }
         _ => {
-            eprintln!("usage: query_direct generate FILE ROWS | time FILE THREADS ROUNDS SQL");
+            eprintln!(
+                "usage: query_direct generate FILE ROWS | time FILE THREADS ROUNDS SQL | print SQL"
+            );
             std::process::exit(2);
         }
     }

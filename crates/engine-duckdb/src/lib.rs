@@ -11,7 +11,10 @@
 //! setting one up costs more than a small query.
 
 use async_trait::async_trait;
-use da_domain::engine::{Chunk, DatasetFile, Engine, EngineError, FileFacts, QueryJob, RowStream};
+use da_domain::engine::{
+    BuiltinMacro, Chunk, DatasetFile, Engine, EngineError, FileFacts, QueryJob, RowStream,
+    StopOnDrop,
+};
 use da_types::{Column, DatasetFormat};
 use duckdb::{Config, Connection};
 use std::collections::HashMap;
@@ -86,6 +89,7 @@ pub struct DuckDbEngine {
     /// Parses share one locked-down instance with no tables.
     parser: Arc<Mutex<Connection>>,
     idle: Arc<Mutex<IdleSandboxes>>,
+    macros: Vec<BuiltinMacro>,
 }
 
 impl DuckDbEngine {
@@ -97,6 +101,7 @@ impl DuckDbEngine {
             },
             &[],
         )?;
+        let macros = builtin_macros(&parser).map_err(internal)?;
         let workers = limits.concurrency.max(1);
         let (jobs, queue) = mpsc::channel::<Work>();
         let queue = Arc::new(Mutex::new(queue));
@@ -113,6 +118,7 @@ impl DuckDbEngine {
             jobs,
             parser: Arc::new(Mutex::new(parser)),
             idle: Arc::new(Mutex::new(IdleSandboxes::default())),
+            macros,
         })
     }
 
@@ -165,6 +171,23 @@ fn lower_priority() {
     }
 }
 
+/// Every macro the engine ships, with its definition.
+fn builtin_macros(conn: &Connection) -> Result<Vec<BuiltinMacro>, duckdb::Error> {
+    let mut statement = conn.prepare(
+        "SELECT function_name, schema_name, coalesce(macro_definition, '') \
+         FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro')",
+    )?;
+    statement
+        .query_map([], |row| {
+            Ok(BuiltinMacro {
+                name: row.get(0)?,
+                schema: row.get(1)?,
+                definition: row.get(2)?,
+            })
+        })?
+        .collect()
+}
+
 fn internal(e: duckdb::Error) -> EngineError {
     EngineError::Internal(e.to_string())
 }
@@ -201,6 +224,11 @@ fn instance(limits: &Limits) -> Result<Connection, EngineError> {
         .and_then(|c| c.max_memory(&format!("{}MB", limits.memory_mb.max(16))))
         .and_then(|c| c.enable_autoload_extension(false))
         .and_then(|c| c.with("autoinstall_known_extensions", "false"))
+        // No spilling to disk: an in-memory instance would write into the server's working
+        // directory, as much as the disk holds. A query past its memory fails in words.
+        .and_then(|c| c.with("temp_directory", ""))
+        // Kept sandboxes must not keep file contents cached beyond their query.
+        .and_then(|c| c.with("enable_external_file_cache", "false"))
         .map_err(internal)?;
     Connection::open_in_memory_with_flags(config).map_err(internal)
 }
@@ -308,28 +336,37 @@ impl Answer {
     }
 }
 
+/// A column as a JSON cell. JSON has no NaN or infinity: those floating-point values are
+/// written as DuckDB's text for them (`"nan"`, `"inf"`, `"-inf"`).
+fn cell(column: &Column) -> String {
+    let value = format!("_da_query.{}", identifier(&column.name));
+    match column.data_type.as_str() {
+        "FLOAT" | "DOUBLE" => format!(
+            "CASE WHEN {value} IS NULL OR isfinite({value}) THEN to_json({value}) \
+             ELSE to_json({value}::VARCHAR) END"
+        ),
+        _ => value,
+    }
+}
+
 /// Answers `job` in `conn` (a sandbox for exactly `job.datasets`) into `out`.
 fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<(), Stopped> {
     let fail = |e: duckdb::Error| Stopped::Failed(scrubbed(e, &job.datasets));
     // The SQL was parsed as exactly one SELECT, so as a view's body it is that SELECT and
     // nothing more; the view gives its columns' names and types.
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP VIEW da_query AS {}",
+        "CREATE OR REPLACE TEMP VIEW _da_query AS {}",
         job.sql.trim().trim_end_matches(';')
     ))
     .map_err(fail)?;
-    let columns = describe(conn, "da_query").map_err(fail)?;
+    let columns = describe(conn, "_da_query").map_err(fail)?;
     // DuckDB writes each row as a JSON array: numbers stay numbers, nested values nest.
-    let cells = columns
-        .iter()
-        .map(|c| format!("da_query.{}", identifier(&c.name)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cells = columns.iter().map(cell).collect::<Vec<_>>().join(", ");
     let mut statement = match columns.is_empty() {
         true => None,
         false => Some(
             conn.prepare(&format!(
-                "SELECT json_array({cells})::VARCHAR FROM da_query LIMIT {}",
+                "SELECT json_array({cells})::VARCHAR FROM _da_query LIMIT {}",
                 job.limit + 1
             ))
             .map_err(fail)?,
@@ -471,7 +508,7 @@ fn run_in_sandbox(
     }
     // Kept for the next query over the same files unless it was interrupted (then it goes:
     // a clean slate is cheaper than finding out what an interrupt left behind).
-    if !interrupted && conn.execute_batch("DROP VIEW IF EXISTS da_query").is_ok() {
+    if !interrupted && conn.execute_batch("DROP VIEW IF EXISTS _da_query").is_ok() {
         idle.lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .put(files, conn);
@@ -480,6 +517,10 @@ fn run_in_sandbox(
 
 #[async_trait]
 impl Engine for DuckDbEngine {
+    fn builtin_macros(&self) -> Vec<BuiltinMacro> {
+        self.macros.clone()
+    }
+
     async fn parse(&self, sql: &str) -> Result<serde_json::Value, EngineError> {
         let (parser, sql) = (self.parser.clone(), sql.to_owned());
         // Parsing is cheap and never touches a file: the runtime's blocking threads do.
@@ -490,7 +531,16 @@ impl Engine for DuckDbEngine {
             let text: String = conn
                 .query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0))
                 .map_err(internal)?;
-            serde_json::from_str(&text).map_err(|e| EngineError::Internal(e.to_string()))
+            // DuckDB nests a long expression deeply; past serde_json's depth limit the query
+            // is refused in words rather than failing as the server's error.
+            serde_json::from_str(&text).map_err(|e| match e.classify() {
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+                    if e.to_string().contains("recursion limit") =>
+                {
+                    EngineError::Invalid(da_types::detail::QUERY_TOO_DEEP.into())
+                }
+                _ => EngineError::Internal(e.to_string()),
+            })
         })
         .await
         .map_err(|e| EngineError::Internal(format!("parse task failed: {e}")))?
@@ -547,6 +597,12 @@ impl Engine for DuckDbEngine {
         };
         let idle = self.idle.clone();
         let stop_timer = timer.abort_handle();
+        // Whoever drops the answer (a client that hung up, even before the first row) stops
+        // the query.
+        let stop = {
+            let cancel = cancel.clone();
+            StopOnDrop::new(move || Cancel::interrupt(&cancel))
+        };
         self.on_worker(permit, move || {
             run_in_sandbox(limits, job, &idle, &cancel, out);
             stop_timer.abort();
@@ -555,7 +611,11 @@ impl Engine for DuckDbEngine {
         let columns = columns_out
             .await
             .map_err(|_| EngineError::Internal("a query was dropped".into()))??;
-        Ok(RowStream { columns, chunks })
+        Ok(RowStream {
+            columns,
+            chunks,
+            stop,
+        })
     }
 }
 

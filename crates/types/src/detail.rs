@@ -55,6 +55,10 @@ pub const QUERY_SINGLE_SELECT: &str = "Only a single SELECT statement is allowed
 pub const QUERY_ONLY_DATASETS: &str = "Only datasets can be queried";
 /// Followed by the name.
 pub const QUERY_UNKNOWN_DATASET: &str = "Unknown dataset: ";
+/// A query whose rows stopped before their end (da's own sentence, not the contract's).
+pub const QUERY_BROKE_OFF: &str = "The query stopped before its answer was complete";
+/// A query too deeply nested for the check to read (da's own sentence).
+pub const QUERY_TOO_DEEP: &str = "The query is nested too deeply to be checked";
 pub const ALREADY_HAS_PASSWORD: &str = "User has already set a password";
 pub const INVITE_DEACTIVATED: &str = "Cannot invite a deactivated user";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";

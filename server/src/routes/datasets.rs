@@ -217,9 +217,15 @@ pub async fn download(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
+    // Deleted between the lookup and here: gone, as for anyone.
     let file = tokio::fs::File::open(&path)
         .await
-        .map_err(da_domain::Error::internal)?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                da_domain::Error::NotFound(da_types::detail::DATASET_NOT_FOUND.into())
+            }
+            _ => da_domain::Error::internal(e),
+        })?;
     let length = file
         .metadata()
         .await

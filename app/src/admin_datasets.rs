@@ -75,9 +75,12 @@ fn AdminDatasetsScreen() -> impl IntoView {
         feedback: Feedback::new(),
         version: RwSignal::new(0),
     };
-    let datasets = Resource::new(move || screen.version.get(), |_| list_datasets());
-    // Every group (the grant pickers); a few hundred at most in practice, paged by the server.
-    let groups = Resource::new(move || screen.version.get(), |_| all_groups());
+    // The datasets and every group (for the grant pickers) in one load, so the rows render
+    // once per change: rows rendered twice would drop a click made in between.
+    let datasets = Resource::new(
+        move || screen.version.get(),
+        |_| async { (list_datasets().await, all_groups().await) },
+    );
     view! {
         <h1>"Manage datasets"</h1>
         <p class="muted">
@@ -87,12 +90,12 @@ fn AdminDatasetsScreen() -> impl IntoView {
         <UploadForm screen=screen />
         <FeedbackBar feedback=screen.feedback />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || datasets.get().map(|result| match result {
+            {move || datasets.get().map(|(result, groups)| match result {
                 Ok(list) if list.is_empty() => view! {
                     <p class="muted" data-test="no-datasets">"No datasets yet: upload one above."</p>
                 }.into_any(),
                 Ok(list) => {
-                    let groups = groups.get().and_then(Result::ok).unwrap_or_default();
+                    let groups = groups.unwrap_or_default();
                     view! {
                         <div class="table-wrap">
                             <table class="grid" data-test="admin-datasets">

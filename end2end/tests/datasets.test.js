@@ -61,7 +61,7 @@ test('an admin uploads a dataset and grants it to a group; a member queries it',
   // Ctrl+Enter runs it, as in every SQL editor.
   await deePage.press('[data-test=query-sql]', 'Control+Enter');
   await deePage.waitForSelector('[data-test=query-grid]');
-  const headers = await deePage.locator('[data-test=query-grid] th').allTextContents();
+  const headers = await deePage.locator('[data-test=query-grid] th').allInnerTexts();
   assert.deepEqual(headers.map((h) => h.replace(/\s+/g, ' ').trim()), ['region VARCHAR', 'orders BIGINT', 'total DECIMAL(38,2)']);
   const rows = await deePage.locator('[data-test=query-row]').count();
   assert.ok(rows >= 2, `${rows} regions`);

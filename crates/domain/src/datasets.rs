@@ -4,7 +4,7 @@
 //! DuckDB's own parse before the engine's sandbox runs them.
 
 use crate::audit;
-use crate::engine::{Chunk, DatasetFile, Engine, EngineError, QueryJob, RowStream};
+use crate::engine::{Chunk, DatasetFile, EngineError, QueryJob, RowStream};
 use crate::error::Error;
 use crate::policy::Admin;
 use crate::principal::Principal;
@@ -20,44 +20,11 @@ use da_types::{
     valid_dataset_name,
 };
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
 
-/// Where datasets live and what runs queries on them.
-pub struct Data {
-    /// `DA_DATASETS_DIR`: `<name>.<format>` files, and `.incoming/` for uploads in flight.
-    pub dir: PathBuf,
-    pub engine: Arc<dyn Engine>,
-    /// `DA_QUERY_TIMEOUT_SECONDS`, for the refusal's sentence.
-    pub query_timeout_seconds: u64,
-    /// The engine's built-in macros a query may not call (see `query_check`).
-    refused_functions: std::collections::BTreeSet<String>,
-}
-
-impl Data {
-    pub fn new(dir: PathBuf, engine: Arc<dyn Engine>, query_timeout_seconds: u64) -> Data {
-        let refused_functions = query_check::refused_macros(&engine.builtin_macros());
-        Data {
-            dir,
-            engine,
-            query_timeout_seconds,
-            refused_functions,
-        }
-    }
-}
-
-/// Every dataset with its grants, as last written; `None` until first read.
-#[derive(Default)]
-pub(crate) struct Catalog {
-    datasets: RwLock<Option<Arc<Vec<DatasetRecord>>>>,
-    /// Held from reading the store to storing what was read, so a reload that read earlier
-    /// never lands after one that read later (a revoked grant must not come back).
-    reloading: tokio::sync::Mutex<()>,
-    /// Held across an upload's swap and record: two uploads of one name never interleave
-    /// (the file on disk and its record stay one upload's).
-    uploading: tokio::sync::Mutex<()>,
-}
+pub use crate::data::Data;
 
 /// An upload written to a file under `.incoming/`, with what was counted on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,7 +220,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<(Dataset, bool), Error> {
         let name = checked_name(name)?;
-        let description = description.map(crate::groups::description).transpose()?;
+        let description = description.map(crate::params::description).transpose()?;
         let data = self.data()?;
         let facts = data
             .engine
@@ -334,7 +301,7 @@ impl Services {
             description: request
                 .description
                 .as_deref()
-                .map(crate::groups::description)
+                .map(crate::params::description)
                 .transpose()?,
             min_role: request
                 .min_role

@@ -21,21 +21,8 @@ use da_types::{
 };
 use uuid::Uuid;
 
-const DESCRIPTION_MAX_CHARS: usize = 1000;
 const EXTERNAL_IDS_MAX: usize = 100;
 const EXTERNAL_ID_MAX_CHARS: usize = 256;
-
-/// A group's or a dataset's description: trimmed, bounded, no control characters.
-pub(crate) fn description(raw: &str) -> Result<String, Error> {
-    let text = raw.trim();
-    if text.chars().count() > DESCRIPTION_MAX_CHARS {
-        return Err(Error::invalid(format!(
-            "description must be at most {DESCRIPTION_MAX_CHARS} characters"
-        )));
-    }
-    check_no_control_chars("description", text).map_err(Error::Invalid)?;
-    Ok(text.to_owned())
-}
 
 /// The identity provider's values: trimmed, non-empty, each once, in the order given.
 fn external_ids(raw: &[String]) -> Result<Vec<String>, Error> {
@@ -135,7 +122,7 @@ impl Services {
         let group = GroupRecord {
             id: Uuid::new_v4(),
             name: crate::params::label(&request.name)?,
-            description: description(request.description.as_deref().unwrap_or(""))?,
+            description: crate::params::description(request.description.as_deref().unwrap_or(""))?,
             role: request.role.as_deref().map(parse_role).transpose()?,
             external_ids: external_ids(request.external_ids.as_deref().unwrap_or(&[]))?,
             created_at: now,
@@ -180,7 +167,7 @@ impl Services {
             description: request
                 .description
                 .as_deref()
-                .map(description)
+                .map(crate::params::description)
                 .transpose()?,
             role: match &request.role {
                 None => None,

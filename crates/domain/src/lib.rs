@@ -17,6 +17,7 @@ pub mod brakes;
 pub mod cache;
 pub mod checksum;
 pub mod dashboard;
+pub mod data;
 pub mod datasets;
 pub mod distribution;
 pub mod engine;

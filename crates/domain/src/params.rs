@@ -130,6 +130,21 @@ pub fn seconds(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
+/// The longest description a group or a dataset may have.
+const DESCRIPTION_MAX_CHARS: usize = 1000;
+
+/// A group's or a dataset's description: trimmed, bounded, no control characters.
+pub fn description(raw: &str) -> Result<String, Error> {
+    let text = raw.trim();
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(Error::invalid(format!(
+            "description must be at most {DESCRIPTION_MAX_CHARS} characters"
+        )));
+    }
+    check_no_control_chars("description", text).map_err(Error::Invalid)?;
+    Ok(text.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

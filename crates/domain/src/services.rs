@@ -82,8 +82,8 @@ pub(crate) struct Inner {
     /// Single sign-on, when configured.
     pub oidc: Option<crate::oidc::RelyingParty>,
     /// Datasets and queries, when configured (the server always does).
-    pub data: Option<crate::datasets::Data>,
-    pub catalog: crate::datasets::Catalog,
+    pub data: Option<crate::data::Data>,
+    pub catalog: crate::data::Catalog,
 }
 
 impl Services {
@@ -94,7 +94,7 @@ impl Services {
         config: ServicesConfig,
         mailer: Option<Arc<dyn Mailer>>,
         oidc: Option<crate::oidc::Oidc>,
-        data: Option<crate::datasets::Data>,
+        data: Option<crate::data::Data>,
     ) -> Self {
         let oidc = oidc.map(|o| crate::oidc::RelyingParty::new(o, &config.jwt_secret));
         Services {

@@ -8,6 +8,8 @@
 #   3. GET /api/me with a PAT (p99) while 4 clients run the heavy aggregate back to back;
 #      target < 20 ms.
 #   bench/datasets.sh            release build (DuckDB's C++ in release: ~25 min cold)
+#   bench/datasets.sh --debug    the debug build of ./dev test (DuckDB unoptimised on both sides:
+#                                the ratio says something, the absolute figures do not)
 # Knobs: ROWS, ROUNDS (5), DURATION (10s); DA_QUERY_CONCURRENCY and DA_QUERY_THREADS reach the
 # server (its defaults unless set).
 set -euo pipefail
@@ -18,10 +20,17 @@ ROUNDS="${ROUNDS:-5}"
 DURATION="${DURATION:-10s}"
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release
-cargo build --release --example query_direct
-bin="$CARGO_TARGET_DIR/release/da-server"
-direct="$CARGO_TARGET_DIR/release/examples/query_direct"
+profile=release
+[ "${1:-}" = "--debug" ] && profile=debug
+if [ "$profile" = release ]; then
+  cargo build --release
+  cargo build --release --example query_direct
+else
+  cargo build --example query_direct
+fi
+bin="$CARGO_TARGET_DIR/$profile/da-server"
+direct="$CARGO_TARGET_DIR/$profile/examples/query_direct"
+[ -x "$bin" ] || { echo "no $profile da-server: run ./dev build" >&2; exit 1; }
 
 source bench/lib.sh
 start_server "$bin" "${BENCH_PORT:-18767}"
@@ -47,6 +56,7 @@ aggregate="SELECT region, count(*) AS orders, sum(amount) AS total, avg(amount) 
 body="{\"sql\": \"$aggregate\"}"
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+echo "da-server $profile build"
 echo "== 1. aggregate over $ROWS rows, $ROUNDS rounds, $threads thread(s) per query, $(nproc) cores"
 served=()
 curl -sf -o /dev/null -X POST "$base/api/query" -H "authorization: Bearer $pat" -H 'content-type: application/json' -d "$body"

@@ -349,8 +349,9 @@ fn cell(column: &Column) -> String {
     }
 }
 
-/// Answers `job` in `conn` (a sandbox for exactly `job.datasets`) into `out`.
-fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<(), Stopped> {
+/// Answers `job` in `conn` (a sandbox for exactly `job.datasets`) into `out`, all but the
+/// final `End`; `Ok(truncated)` when every row was sent.
+fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<bool, Stopped> {
     let fail = |e: duckdb::Error| Stopped::Failed(scrubbed(e, &job.datasets));
     // The SQL was parsed as exactly one SELECT, so as a view's body it is that SELECT and
     // nothing more; the view gives its columns' names and types.
@@ -393,7 +394,7 @@ fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<(), Sto
             if !batch.is_empty() {
                 out.send(Chunk::Rows(std::mem::take(&mut batch)))?;
             }
-            return out.send(Chunk::End { truncated: true });
+            return Ok(true);
         }
         let text: String = row.get(0).map_err(fail)?;
         let values: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
@@ -417,7 +418,7 @@ fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<(), Sto
     if !batch.is_empty() {
         out.send(Chunk::Rows(batch))?;
     }
-    out.send(Chunk::End { truncated: false })
+    Ok(false)
 }
 
 /// How the timeout reaches a running query: the worker puts the handle of the query's
@@ -500,18 +501,22 @@ fn run_in_sandbox(
     };
     let outcome = answer(&conn, &job, &mut out);
     let interrupted = Cancel::disarm(cancel);
-    match outcome {
-        Ok(()) | Err(Stopped::ReaderGone) => {}
-        // An interrupt shows as DuckDB's "INTERRUPT Error": it was the timeout.
-        Err(Stopped::Failed(_)) if interrupted => out.fail(EngineError::TimedOut),
-        Err(Stopped::Failed(err)) => out.fail(err),
-    }
     // Kept for the next query over the same files unless it was interrupted (then it goes:
-    // a clean slate is cheaper than finding out what an interrupt left behind).
+    // a clean slate is cheaper than finding out what an interrupt left behind). Put back
+    // before the reader hears the end, so the next query finds it.
     if !interrupted && conn.execute_batch("DROP VIEW IF EXISTS _da_query").is_ok() {
         idle.lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .put(files, conn);
+    }
+    match outcome {
+        Ok(truncated) => {
+            let _ = out.send(Chunk::End { truncated });
+        }
+        Err(Stopped::ReaderGone) => {}
+        // An interrupt shows as DuckDB's "INTERRUPT Error": it was the timeout.
+        Err(Stopped::Failed(_)) if interrupted => out.fail(EngineError::TimedOut),
+        Err(Stopped::Failed(err)) => out.fail(err),
     }
 }
 

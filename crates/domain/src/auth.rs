@@ -52,7 +52,17 @@ impl Services {
         let now = Utc::now();
         let session = match self.cached_session(claims.sid).await? {
             Some(session) if !session.revoked && session.user_id == claims.sub => session,
-            _ => return Err(Error::Unauthenticated(AuthFailure::SessionRevoked)),
+            _ => {
+                // A request that read the account just before a deactivation or deletion
+                // committed finds its session already swept: it hears the account's state,
+                // which §1 ranks first.
+                let failure = match self.cached_user(claims.sub).await? {
+                    None => AuthFailure::UserNotFound,
+                    Some(user) if !user.active => AuthFailure::AccountDeactivated,
+                    Some(_) => AuthFailure::SessionRevoked,
+                };
+                return Err(Error::Unauthenticated(failure));
+            }
         };
         if session.expires_at <= now {
             return Err(Error::Unauthenticated(AuthFailure::InvalidToken));

@@ -117,9 +117,17 @@ impl Services {
             }
             other => return Err(refused(other)),
         };
-        // The write has committed: its revocations reach the cache whatever happens next.
-        let sessions: Vec<Invalidation> = revoked.into_iter().map(Invalidation::Session).collect();
-        self.invalidate(&sessions);
+        // The write has committed: its revocations reach the cache whatever happens next. A
+        // write that ended sessions changed the account itself (deactivated, new password):
+        // its entry goes first, so no request finds the account still valid with its session
+        // already gone (§1 ranks the account's state above the session's), and the next
+        // request reads it afresh.
+        if !revoked.is_empty() {
+            let mut stale = vec![Invalidation::User(id)];
+            stale.extend(revoked.into_iter().map(Invalidation::Session));
+            self.invalidate(&stale);
+            return Ok(user);
+        }
         // The change touched no membership: what the cache needs is the row plus the groups.
         // Should that read fail, the user's entry is dropped instead, and the next request
         // reads it afresh; the change itself was made, so the caller hears success.

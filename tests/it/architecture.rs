@@ -18,7 +18,7 @@ const CRATES: [&str; 8] = [
 ];
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    da_integration_tests::tests_dir()
         .parent()
         .expect("the workspace root")
         .to_owned()

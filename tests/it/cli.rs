@@ -979,9 +979,7 @@ async fn admins_manage_groups_by_name_or_id() {
 }
 
 fn fixture_path(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    da_integration_tests::fixture_path(name)
         .to_string_lossy()
         .into_owned()
 }

@@ -8,12 +8,7 @@ use serde_json::{Value, json};
 const PARQUET: &str = "application/vnd.apache.parquet";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name),
-    )
-    .expect("a fixture")
+    std::fs::read(da_integration_tests::fixture_path(name)).expect("a fixture")
 }
 
 /// `PUT /api/datasets/{name}` as `token`: the status and the JSON answer.

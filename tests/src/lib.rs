@@ -14,6 +14,21 @@ use tokio::process::{Child, Command};
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
+/// This crate's folder (`tests/`) in the checkout being tested. Read when the tests run
+/// (cargo sets `CARGO_MANIFEST_DIR` for them), not baked in when they were compiled: a build
+/// cache shared by two checkouts (CI's and a developer's) keeps a test binary whose baked-in
+/// path names the other checkout.
+pub fn tests_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// A file under `tests/fixtures/`.
+pub fn fixture_path(name: &str) -> PathBuf {
+    tests_dir().join("fixtures").join(name)
+}
+
 /// The built `da-server`: `$DA_SERVER_BIN`, else next to this test binary's `deps/` folder.
 pub fn server_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("DA_SERVER_BIN") {

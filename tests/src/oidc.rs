@@ -16,7 +16,7 @@ pub const CLIENT_ID: &str = "da-tests";
 pub const CLIENT_SECRET: &str = "da-tests-client-secret-0123456789";
 
 fn script(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end");
+    let dir = crate::tests_dir().join("../end2end");
     assert!(
         dir.join("node_modules/oidc-provider").is_dir(),
         "the OpenID provider package is missing: run `./dev setup` (npm ci in end2end/)"

@@ -33,6 +33,46 @@ pub struct Limits {
     pub threads: u32,
 }
 
+/// Idle parsing instances kept, at most: more only while more parses run at once.
+const IDLE_PARSERS: usize = 8;
+
+/// Instances for `json_serialize_sql`, one per parse running: parses never wait for each
+/// other.
+struct Parsers {
+    limits: Limits,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Parsers {
+    fn take(&self) -> Result<Connection, EngineError> {
+        let kept = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match kept {
+            Some(conn) => Ok(conn),
+            None => sandbox(
+                &Limits {
+                    threads: 1,
+                    ..self.limits
+                },
+                &[],
+            ),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < IDLE_PARSERS {
+            idle.push(conn);
+        }
+    }
+}
+
 /// The nice value of the query workers (and of DuckDB's threads, which inherit it).
 const WORKER_NICENESS: i32 = 10;
 
@@ -86,22 +126,21 @@ pub struct DuckDbEngine {
     /// One per worker: a query waits here (within its timeout) rather than in a queue.
     permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Work>,
-    /// Parses share one locked-down instance with no tables.
-    parser: Arc<Mutex<Connection>>,
+    /// Locked-down instances with no tables, for parsing: taken by one parse at a time.
+    parsers: Arc<Parsers>,
     idle: Arc<Mutex<IdleSandboxes>>,
     macros: Vec<BuiltinMacro>,
 }
 
 impl DuckDbEngine {
     pub fn new(limits: Limits) -> Result<DuckDbEngine, EngineError> {
-        let parser = sandbox(
-            &Limits {
-                threads: 1,
-                ..limits
-            },
-            &[],
-        )?;
+        let parsers = Parsers {
+            limits,
+            idle: Mutex::new(Vec::new()),
+        };
+        let parser = parsers.take()?;
         let macros = builtin_macros(&parser).map_err(internal)?;
+        parsers.put(parser);
         let workers = limits.concurrency.max(1);
         let (jobs, queue) = mpsc::channel::<Work>();
         let queue = Arc::new(Mutex::new(queue));
@@ -116,7 +155,7 @@ impl DuckDbEngine {
             limits,
             permits: Arc::new(Semaphore::new(workers)),
             jobs,
-            parser: Arc::new(Mutex::new(parser)),
+            parsers: Arc::new(parsers),
             idle: Arc::new(Mutex::new(IdleSandboxes::default())),
             macros,
         })
@@ -349,25 +388,28 @@ fn cell(column: &Column) -> String {
     }
 }
 
+/// `sql` (parsed as exactly one SELECT) as a subquery named `_da_query`. The line breaks keep
+/// a trailing `--` comment from swallowing what follows.
+fn subquery(sql: &str) -> String {
+    format!("(\n{}\n) _da_query", sql.trim().trim_end_matches(';'))
+}
+
 /// Answers `job` in `conn` (a sandbox for exactly `job.datasets`) into `out`, all but the
 /// final `End`; `Ok(truncated)` when every row was sent.
 fn answer(conn: &Connection, job: &QueryJob, out: &mut Answer) -> Result<bool, Stopped> {
     let fail = |e: duckdb::Error| Stopped::Failed(scrubbed(e, &job.datasets));
-    // The SQL was parsed as exactly one SELECT, so as a view's body it is that SELECT and
-    // nothing more; the view gives its columns' names and types.
-    conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP VIEW _da_query AS {}",
-        job.sql.trim().trim_end_matches(';')
-    ))
-    .map_err(fail)?;
-    let columns = describe(conn, "_da_query").map_err(fail)?;
+    // The SQL was parsed as exactly one SELECT, so as a subquery it is that SELECT and
+    // nothing more. Two statements: the columns' names and types (bound, not run), then the
+    // rows.
+    let relation = subquery(&job.sql);
+    let columns = describe(conn, &format!("SELECT * FROM {relation}")).map_err(fail)?;
     // DuckDB writes each row as a JSON array: numbers stay numbers, nested values nest.
     let cells = columns.iter().map(cell).collect::<Vec<_>>().join(", ");
     let mut statement = match columns.is_empty() {
         true => None,
         false => Some(
             conn.prepare(&format!(
-                "SELECT json_array({cells})::VARCHAR FROM _da_query LIMIT {}",
+                "SELECT json_array({cells})::VARCHAR FROM {relation} LIMIT {}",
                 job.limit + 1
             ))
             .map_err(fail)?,
@@ -504,7 +546,7 @@ fn run_in_sandbox(
     // Kept for the next query over the same files unless it was interrupted (then it goes:
     // a clean slate is cheaper than finding out what an interrupt left behind). Put back
     // before the reader hears the end, so the next query finds it.
-    if !interrupted && conn.execute_batch("DROP VIEW IF EXISTS _da_query").is_ok() {
+    if !interrupted {
         idle.lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .put(files, conn);
@@ -527,15 +569,14 @@ impl Engine for DuckDbEngine {
     }
 
     async fn parse(&self, sql: &str) -> Result<serde_json::Value, EngineError> {
-        let (parser, sql) = (self.parser.clone(), sql.to_owned());
+        let (parsers, sql) = (self.parsers.clone(), sql.to_owned());
         // Parsing is cheap and never touches a file: the runtime's blocking threads do.
         tokio::task::spawn_blocking(move || {
-            let conn = parser
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let text: String = conn
-                .query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0))
-                .map_err(internal)?;
+            let conn = parsers.take()?;
+            let text: Result<String, _> =
+                conn.query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0));
+            parsers.put(conn);
+            let text = text.map_err(internal)?;
             // DuckDB nests a long expression deeply; past serde_json's depth limit the query
             // is refused in words rather than failing as the server's error.
             serde_json::from_str(&text).map_err(|e| match e.classify() {

@@ -376,14 +376,19 @@ impl Answer {
 }
 
 /// A column as a JSON cell. JSON has no NaN or infinity: those floating-point values are
-/// written as DuckDB's text for them (`"nan"`, `"inf"`, `"-inf"`).
+/// written as DuckDB's text for them (`"nan"`, `"inf"`, `"-inf"`). Exact numbers a JSON
+/// reader would round (DECIMAL's digits, HUGEINT's 128 bits: most readers, this server's
+/// included, hold a number as a 64-bit float) are written as their text: `"9950.00"`.
 fn cell(column: &Column) -> String {
     let value = format!("_da_query.{}", identifier(&column.name));
-    match column.data_type.as_str() {
+    let data_type = column.data_type.as_str();
+    match data_type {
         "FLOAT" | "DOUBLE" => format!(
             "CASE WHEN {value} IS NULL OR isfinite({value}) THEN to_json({value}) \
              ELSE to_json({value}::VARCHAR) END"
         ),
+        "HUGEINT" | "UHUGEINT" => format!("{value}::VARCHAR"),
+        _ if data_type.starts_with("DECIMAL") => format!("{value}::VARCHAR"),
         _ => value,
     }
 }
@@ -879,6 +884,36 @@ mod tests {
         drop(stream);
         let output = engine.query(job(10)).await.unwrap();
         assert_eq!(output.rows.len(), 10);
+    }
+
+    #[tokio::test]
+    async fn exact_numbers_keep_their_digits_and_floats_their_specials() {
+        let engine = DuckDbEngine::new(limits()).unwrap();
+        let output = engine
+            .query(QueryJob {
+                sql: "SELECT 9950.00::DECIMAL(38,2) AS price, 0.1::DECIMAL(4,3) AS small, \
+                      170141183460469231731687303715884105727::HUGEINT AS huge, \
+                      9007199254740993::BIGINT AS big, 'nan'::DOUBLE AS nan, \
+                      1.5::DOUBLE AS x, NULL::DECIMAL(10,2) AS none"
+                    .into(),
+                datasets: vec![],
+                limit: 1,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            output.rows,
+            vec![vec![
+                serde_json::json!("9950.00"),
+                serde_json::json!("0.100"),
+                serde_json::json!("170141183460469231731687303715884105727"),
+                serde_json::json!(9007199254740993_i64),
+                serde_json::json!("nan"),
+                serde_json::json!(1.5),
+                serde_json::Value::Null,
+            ]]
+        );
+        assert_eq!(output.columns[0].data_type, "DECIMAL(38,2)");
     }
 
     #[tokio::test]

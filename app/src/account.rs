@@ -5,16 +5,14 @@ use crate::api::{
     ChangePassword, RedeemLink, RequestReset, RevokeMySession, RevokeOtherSessions, my_groups,
     my_sessions,
 };
-use crate::layout::{Feedback, FeedbackBar, Page, RoleInForce, count, go_to, use_me, when};
+use crate::layout::{
+    Feedback, FeedbackBar, Page, RoleInForce, count, go_to, input_value, use_me, when,
+};
 use da_types::Secret;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-fn input_value(node: NodeRef<leptos::html::Input>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {

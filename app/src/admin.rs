@@ -7,7 +7,7 @@ use crate::api::{
 use crate::audit_view::{describe, details};
 use crate::layout::{
     CopyField, Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, RoleRaised, debounced,
-    use_me, when,
+    input_value, use_me, when,
 };
 use da_types::{AuditRow, Role, Secret, User};
 use leptos::ev::SubmitEvent;
@@ -15,10 +15,6 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 const PAGE_SIZE: u32 = da_types::paging::UI_PAGE;
-
-fn input_value(node: NodeRef<leptos::html::Input>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
 
 fn clear_inputs(nodes: &[NodeRef<leptos::html::Input>]) {
     for node in nodes {

@@ -5,18 +5,10 @@
 use crate::api::{
     DeleteDataset, GrantDataset, RevokeDataset, UpdateDataset, list_datasets, list_groups,
 };
-use crate::layout::{Feedback, FeedbackBar, LocalTime, Page};
+use crate::layout::{FeedbackBar, LocalTime, Page, Screen, input_value, select_value};
 use da_types::{Dataset, Role, human_size};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-
-fn value(node: NodeRef<leptos::html::Input>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
-
-fn chosen(node: NodeRef<leptos::html::Select>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
 
 /// A dataset name suggested by a file name: `Sales 2024.parquet` → `sales_2024`.
 pub fn name_from_file(file_name: &str) -> String {
@@ -48,18 +40,6 @@ pub fn upload_content_type(file_name: &str) -> Option<&'static str> {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Screen {
-    feedback: Feedback,
-    version: RwSignal<u32>,
-}
-
-impl Screen {
-    fn reload(&self) {
-        self.version.update(|v| *v += 1);
-    }
-}
-
 #[component]
 pub fn AdminDatasetsPage() -> impl IntoView {
     view! {
@@ -71,10 +51,7 @@ pub fn AdminDatasetsPage() -> impl IntoView {
 
 #[component]
 fn AdminDatasetsScreen() -> impl IntoView {
-    let screen = Screen {
-        feedback: Feedback::new(),
-        version: RwSignal::new(0),
-    };
+    let screen = Screen::new();
     // The datasets and every group (for the grant pickers) in one load, so the rows render
     // once per change: rows rendered twice would drop a click made in between.
     let datasets = Resource::new(
@@ -183,7 +160,7 @@ fn UploadForm(screen: Screen) -> impl IntoView {
                 set_error.set(Some("Only .parquet and .csv files can be uploaded.".into()));
                 return;
             };
-            let target = value(name);
+            let target = input_value(name);
             if !da_types::valid_dataset_name(&target) {
                 set_error.set(Some(da_types::detail::DATASET_NAME_INVALID.into()));
                 return;
@@ -212,7 +189,7 @@ fn UploadForm(screen: Screen) -> impl IntoView {
             browser::put_file(
                 &selected,
                 &target,
-                &value(description),
+                &input_value(description),
                 content_type,
                 set_state,
                 done,
@@ -332,7 +309,7 @@ fn DatasetRows(dataset: Dataset, groups: Vec<(String, String)>, screen: Screen) 
         screen.feedback.clear();
         set_row_error.set(None);
         let original = original.get_value();
-        let (new_description, new_role) = (value(description), chosen(min_role));
+        let (new_description, new_role) = (input_value(description), select_value(min_role));
         let old_role = original
             .min_role
             .map(|r| r.as_str().to_owned())
@@ -352,7 +329,7 @@ fn DatasetRows(dataset: Dataset, groups: Vec<(String, String)>, screen: Screen) 
         ev.prevent_default();
         screen.feedback.clear();
         set_row_error.set(None);
-        let group_id = chosen(group_pick);
+        let group_id = select_value(group_pick);
         if !group_id.is_empty() {
             grant.dispatch(GrantDataset {
                 name: name.get_value(),

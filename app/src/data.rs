@@ -91,7 +91,7 @@ fn QueryScreen() -> impl IntoView {
     let datasets = Resource::new(|| (), |_| list_datasets());
     view! {
         <h1>"Query"</h1>
-        <form class="card stack" on:submit=submit data-test="query-form">
+        <form class="card stack wide" on:submit=submit data-test="query-form">
             <label for="sql">"One SELECT over your datasets, each a table of its name"</label>
             <textarea id="sql" class="sql" rows="8" spellcheck="false" node_ref=sql data-test="query-sql"
                 placeholder="SELECT region, sum(amount) FROM sales GROUP BY region" on:keydown=keydown></textarea>

@@ -5,7 +5,10 @@ use crate::api::{
     AddGroupMember, CreateGroup, DeleteGroup, RemoveGroupMember, UpdateGroup, external_id_lines,
     group_members, list_groups,
 };
-use crate::layout::{Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, debounced};
+use crate::layout::{
+    Feedback, FeedbackBar, LocalTime, Page, Pager, RoleHelp, Screen, debounced, input_value,
+    select_value, textarea_value,
+};
 use da_types::{Group, GroupMember, MembershipSource, Role};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -15,31 +18,6 @@ const PAGE_SIZE: u64 = da_types::paging::UI_PAGE as u64;
 /// Why an admin cannot remove a membership single sign-on made.
 pub const SSO_MANAGED: &str = "Managed by single sign-on: the identity provider's groups claim \
      decides this membership; change it there (it is replaced at every sign-in).";
-
-fn value(node: NodeRef<leptos::html::Input>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
-
-fn text(node: NodeRef<leptos::html::Textarea>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
-
-fn chosen(node: NodeRef<leptos::html::Select>) -> String {
-    node.get().map(|el| el.value()).unwrap_or_default()
-}
-
-/// What the parts of the screen share: where messages go, and how to reload the list.
-#[derive(Clone, Copy)]
-struct Screen {
-    feedback: Feedback,
-    version: RwSignal<u32>,
-}
-
-impl Screen {
-    fn reload(&self) {
-        self.version.update(|v| *v += 1);
-    }
-}
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
@@ -52,10 +30,7 @@ pub fn GroupsPage() -> impl IntoView {
 
 #[component]
 fn GroupsScreen() -> impl IntoView {
-    let screen = Screen {
-        feedback: Feedback::new(),
-        version: RwSignal::new(0),
-    };
+    let screen = Screen::new();
     let (query, set_query) = signal(String::new());
     let (offset, set_offset) = signal(0u64);
     let groups = Resource::new(
@@ -144,10 +119,10 @@ fn CreateGroupForm(screen: Screen) -> impl IntoView {
         screen.feedback.clear();
         set_error.set(None);
         create.dispatch(CreateGroup {
-            name: value(name),
-            description: value(description),
-            role: chosen(role),
-            external_ids: text(external),
+            name: input_value(name),
+            description: input_value(description),
+            role: select_value(role),
+            external_ids: textarea_value(external),
         });
     };
     Effect::new(move |_| match create.value().get() {
@@ -304,10 +279,10 @@ fn EditGroupForm(
         set_error.set(None);
         let original = original.get_value();
         let (new_name, new_description, new_role, new_external) = (
-            value(name),
-            value(description),
-            chosen(role),
-            text(external),
+            input_value(name),
+            input_value(description),
+            select_value(role),
+            textarea_value(external),
         );
         let old_role = original
             .role
@@ -392,7 +367,7 @@ fn Members(group_id: String, member_count: RwSignal<u64>) -> impl IntoView {
     });
     Effect::new(move |_| match add.value().get() {
         Some(Ok(())) => {
-            let who = value(email);
+            let who = input_value(email);
             if let Some(el) = email.get() {
                 el.set_value("");
             }
@@ -411,7 +386,7 @@ fn Members(group_id: String, member_count: RwSignal<u64>) -> impl IntoView {
         feedback.clear();
         add.dispatch(AddGroupMember {
             id: group_id.get_value(),
-            email: value(email),
+            email: input_value(email),
         });
     };
     view! {

@@ -97,6 +97,48 @@ impl Default for Feedback {
     }
 }
 
+/// What an input holds now (empty before it is mounted).
+pub fn input_value(node: NodeRef<leptos::html::Input>) -> String {
+    node.get().map(|el| el.value()).unwrap_or_default()
+}
+
+/// What a text area holds now.
+pub fn textarea_value(node: NodeRef<leptos::html::Textarea>) -> String {
+    node.get().map(|el| el.value()).unwrap_or_default()
+}
+
+/// The value of a select's chosen option.
+pub fn select_value(node: NodeRef<leptos::html::Select>) -> String {
+    node.get().map(|el| el.value()).unwrap_or_default()
+}
+
+/// What the parts of an admin screen share: where messages go, and how to reload its list
+/// (a resource keyed on `version`).
+#[derive(Clone, Copy)]
+pub struct Screen {
+    pub feedback: Feedback,
+    pub version: RwSignal<u32>,
+}
+
+impl Screen {
+    pub fn new() -> Screen {
+        Screen {
+            feedback: Feedback::new(),
+            version: RwSignal::new(0),
+        }
+    }
+
+    pub fn reload(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+impl Default for Screen {
+    fn default() -> Self {
+        Screen::new()
+    }
+}
+
 /// Where a [`Feedback`] is shown.
 #[component]
 pub fn FeedbackBar(feedback: Feedback) -> impl IntoView {

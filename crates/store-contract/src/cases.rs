@@ -1888,6 +1888,39 @@ pub async fn single_use_keys_are_claimed_once_even_when_racing(db: Db) {
     }
 }
 
+/// Standalone audit rows written at once (a flood of queries): every one lands, each exactly
+/// once, and a caller hears success only once its row is committed.
+pub async fn a_flood_of_audit_rows_lands_every_row_once(db: Db) {
+    let mut writers = JoinSet::new();
+    for n in 0..200 {
+        let db = db.clone();
+        writers.spawn(async move {
+            let mut audit = row("query.run");
+            audit.resource = Some(format!("flood:{n}"));
+            db.insert_audit(&audit).await.unwrap();
+            // Committed before the call returned: a read right after finds it.
+            let found = db
+                .list_audit(&AuditFilter {
+                    resource: Some(format!("flood:{n}")),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(found.len(), 1, "row {n}");
+        });
+    }
+    writers.join_all().await;
+    let total = db
+        .count_audit(&AuditFilter {
+            action_prefix: Some("query.run".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 200);
+}
+
 fn dataset(name: &str, sha: &str) -> DatasetRecord {
     DatasetRecord {
         name: name.into(),

@@ -60,6 +60,7 @@ macro_rules! store_contract_tests {
             memberships_are_added_removed_and_synced_by_source,
             racing_group_writes_keep_names_unique_and_members_single,
             single_use_keys_are_claimed_once_even_when_racing,
+            a_flood_of_audit_rows_lands_every_row_once,
             datasets_are_put_replaced_changed_granted_and_deleted
         );
     };

@@ -27,7 +27,14 @@ struct Inner {
     schema_version: i64,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Audit rows waiting for the writer, each with who waits for it (see `insert_audit`).
+    pending_audit: Mutex<Vec<PendingAudit>>,
 }
+
+type PendingAudit = (
+    AuditRecord,
+    tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+);
 
 /// How a write transaction ends.
 pub(crate) enum Finish<T> {
@@ -50,6 +57,7 @@ impl DuckDbStore {
                 schema_version,
                 writer: Mutex::new(conn),
                 readers: Mutex::new(Vec::new()),
+                pending_audit: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -116,6 +124,42 @@ impl DuckDbStore {
             Ok(outcome)
         })
         .await
+    }
+}
+
+impl DuckDbStore {
+    /// Writes an audit row that comes with no change (a query, a failed login), committed
+    /// before it returns. Group commit: whoever gets the writer first writes every row waiting
+    /// by then in one transaction, so a flood of queries costs a commit per batch rather than
+    /// per row; a row is never lost, as each call brings its own turn at the writer.
+    pub(crate) async fn insert_audit_batched(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+        let (done, written) = tokio::sync::oneshot::channel();
+        lock(&self.inner.pending_audit).push((audit.clone(), done));
+        let inner = self.inner.clone();
+        run_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let batch = std::mem::take(&mut *lock(&inner.pending_audit));
+            if batch.is_empty() {
+                // An earlier turn wrote this call's row.
+                return Ok(());
+            }
+            let outcome = (|| {
+                let tx = conn.transaction()?;
+                for (row, _) in &batch {
+                    crate::audit::insert(&tx, row)?;
+                }
+                tx.commit()
+            })()
+            .map_err(store_error);
+            for (_, done) in batch {
+                let _ = done.send(outcome.clone());
+            }
+            Ok(())
+        })
+        .await?;
+        written
+            .await
+            .map_err(|_| StoreError::Other("an audit write was dropped".into()))?
     }
 }
 

@@ -601,8 +601,7 @@ impl Store for DuckDbStore {
     }
 
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
-        self.write_audited(Some(audit), |_| Ok(Finish::Audited(())))
-            .await
+        self.insert_audit_batched(audit).await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {

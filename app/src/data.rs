@@ -141,6 +141,11 @@ fn ResultGrid(result: QueryResult) -> impl IntoView {
         if result.row_count == 1 { "" } else { "s" },
         result.elapsed_ms
     );
+    let numeric: Vec<bool> = result
+        .columns
+        .iter()
+        .map(|c| da_types::is_numeric_type(&c.data_type))
+        .collect();
     view! {
         <section class="card" data-test="query-result">
             <p class="muted small">
@@ -153,10 +158,12 @@ fn ResultGrid(result: QueryResult) -> impl IntoView {
             <div class="table-wrap">
                 <table class="grid small" data-test="query-grid">
                     <thead><tr>{result.columns.iter().map(|c| view! {
-                        <th>{c.name.clone()}<br /><span class="muted">{c.data_type.clone()}</span></th>
+                        <th class:num=da_types::is_numeric_type(&c.data_type)>{c.name.clone()}<br /><span class="muted">{c.data_type.clone()}</span></th>
                     }).collect_view()}</tr></thead>
                     <tbody>{result.rows.iter().map(|row| view! {
-                        <tr data-test="query-row">{row.iter().map(|v| view! { <td>{da_types::cell_text(v)}</td> }).collect_view()}</tr>
+                        <tr data-test="query-row">{row.iter().zip(&numeric).map(|(v, numeric)| view! {
+                            <td class:num=*numeric>{da_types::cell_text(v)}</td>
+                        }).collect_view()}</tr>
                     }).collect_view()}</tbody>
                 </table>
             </div>

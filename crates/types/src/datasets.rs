@@ -41,6 +41,25 @@ pub fn cell_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// Whether a column of this DuckDB type holds numbers (grids align them right).
+pub fn is_numeric_type(data_type: &str) -> bool {
+    matches!(
+        data_type,
+        "TINYINT"
+            | "SMALLINT"
+            | "INTEGER"
+            | "BIGINT"
+            | "HUGEINT"
+            | "UTINYINT"
+            | "USMALLINT"
+            | "UINTEGER"
+            | "UBIGINT"
+            | "UHUGEINT"
+            | "FLOAT"
+            | "DOUBLE"
+    ) || data_type.starts_with("DECIMAL")
+}
+
 /// The file format of a dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +191,16 @@ pub struct QueryResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_types_are_told_apart() {
+        for t in ["BIGINT", "DOUBLE", "DECIMAL(38,2)", "UHUGEINT"] {
+            assert!(is_numeric_type(t), "{t}");
+        }
+        for t in ["VARCHAR", "DATE", "BIGINT[]", "STRUCT(a BIGINT)", "BOOLEAN"] {
+            assert!(!is_numeric_type(t), "{t}");
+        }
+    }
 
     #[test]
     fn dataset_names_are_table_and_file_names() {

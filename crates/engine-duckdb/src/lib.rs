@@ -33,13 +33,14 @@ pub struct Limits {
     pub threads: u32,
 }
 
-/// Idle parsing instances kept, at most: more only while more parses run at once.
-const IDLE_PARSERS: usize = 8;
+/// Parses running at once, at most (each on an instance of its own, kept for the next).
+const PARSERS: usize = 8;
 
-/// Instances for `json_serialize_sql`, one per parse running: parses never wait for each
-/// other.
+/// Instances for `json_serialize_sql`, one per parse running: parses wait only for each other
+/// and only past [`PARSERS`] at once, so a burst of queries cannot open instances without end.
 struct Parsers {
     limits: Limits,
+    running: Arc<Semaphore>,
     idle: Mutex<Vec<Connection>>,
 }
 
@@ -67,7 +68,7 @@ impl Parsers {
             .idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if idle.len() < IDLE_PARSERS {
+        if idle.len() < PARSERS {
             idle.push(conn);
         }
     }
@@ -136,6 +137,7 @@ impl DuckDbEngine {
     pub fn new(limits: Limits) -> Result<DuckDbEngine, EngineError> {
         let parsers = Parsers {
             limits,
+            running: Arc::new(Semaphore::new(PARSERS)),
             idle: Mutex::new(Vec::new()),
         };
         let parser = parsers.take()?;
@@ -388,7 +390,7 @@ fn cell(column: &Column) -> String {
              ELSE to_json({value}::VARCHAR) END"
         ),
         "HUGEINT" | "UHUGEINT" => format!("{value}::VARCHAR"),
-        _ if data_type.starts_with("DECIMAL") => format!("{value}::VARCHAR"),
+        _ if da_types::is_decimal_type(data_type) => format!("{value}::VARCHAR"),
         _ => value,
     }
 }
@@ -396,7 +398,9 @@ fn cell(column: &Column) -> String {
 /// `sql` (parsed as exactly one SELECT) as a subquery named `_da_query`. The line breaks keep
 /// a trailing `--` comment from swallowing what follows.
 fn subquery(sql: &str) -> String {
-    format!("(\n{}\n) _da_query", sql.trim().trim_end_matches(';'))
+    // DuckDB's parser takes a SELECT followed by any run of `;` (and blanks) as one.
+    let body = sql.trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+    format!("(\n{body}\n) _da_query")
 }
 
 /// Answers `job` in `conn` (a sandbox for exactly `job.datasets`) into `out`, all but the
@@ -575,8 +579,15 @@ impl Engine for DuckDbEngine {
 
     async fn parse(&self, sql: &str) -> Result<serde_json::Value, EngineError> {
         let (parsers, sql) = (self.parsers.clone(), sql.to_owned());
+        let permit = parsers
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
         // Parsing is cheap and never touches a file: the runtime's blocking threads do.
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let conn = parsers.take()?;
             let text: Result<String, _> =
                 conn.query_row("SELECT json_serialize_sql(?)", [sql], |row| row.get(0));
@@ -894,7 +905,8 @@ mod tests {
                 sql: "SELECT 9950.00::DECIMAL(38,2) AS price, 0.1::DECIMAL(4,3) AS small, \
                       170141183460469231731687303715884105727::HUGEINT AS huge, \
                       9007199254740993::BIGINT AS big, 'nan'::DOUBLE AS nan, \
-                      1.5::DOUBLE AS x, NULL::DECIMAL(10,2) AS none"
+                      1.5::DOUBLE AS x, NULL::DECIMAL(10,2) AS none, \
+                      [1.50, 2.25]::DECIMAL(10,2)[] AS list; ; \n"
                     .into(),
                 datasets: vec![],
                 limit: 1,
@@ -911,6 +923,7 @@ mod tests {
                 serde_json::json!("nan"),
                 serde_json::json!(1.5),
                 serde_json::Value::Null,
+                serde_json::json!([1.5, 2.25]),
             ]]
         );
         assert_eq!(output.columns[0].data_type, "DECIMAL(38,2)");

@@ -143,16 +143,25 @@ impl DuckDbStore {
                 // An earlier turn wrote this call's row.
                 return Ok(());
             }
-            let outcome = (|| {
+            let together = (|| {
                 let tx = conn.transaction()?;
                 for (row, _) in &batch {
                     crate::audit::insert(&tx, row)?;
                 }
                 tx.commit()
-            })()
-            .map_err(store_error);
-            for (_, done) in batch {
-                let _ = done.send(outcome.clone());
+            })();
+            for (row, done) in batch {
+                let outcome = match &together {
+                    Ok(()) => Ok(()),
+                    // One bad row must not cost the others theirs: each alone, then.
+                    Err(_) => (|| {
+                        let tx = conn.transaction()?;
+                        crate::audit::insert(&tx, &row)?;
+                        tx.commit()
+                    })()
+                    .map_err(store_error),
+                };
+                let _ = done.send(outcome);
             }
             Ok(())
         })

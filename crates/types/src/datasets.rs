@@ -57,7 +57,13 @@ pub fn is_numeric_type(data_type: &str) -> bool {
             | "UHUGEINT"
             | "FLOAT"
             | "DOUBLE"
-    ) || data_type.starts_with("DECIMAL")
+    ) || is_decimal_type(data_type)
+}
+
+/// Whether a column of this DuckDB type holds DECIMAL values (`DECIMAL(38,2)`; not a list of
+/// them, `DECIMAL(10,2)[]`).
+pub fn is_decimal_type(data_type: &str) -> bool {
+    data_type.starts_with("DECIMAL(") && data_type.ends_with(')')
 }
 
 /// The file format of a dataset.
@@ -197,7 +203,15 @@ mod tests {
         for t in ["BIGINT", "DOUBLE", "DECIMAL(38,2)", "UHUGEINT"] {
             assert!(is_numeric_type(t), "{t}");
         }
-        for t in ["VARCHAR", "DATE", "BIGINT[]", "STRUCT(a BIGINT)", "BOOLEAN"] {
+        for t in [
+            "VARCHAR",
+            "DATE",
+            "BIGINT[]",
+            "DECIMAL(10,2)[]",
+            "DECIMAL(10,2)[3]",
+            "STRUCT(a DECIMAL(4,1))",
+            "BOOLEAN",
+        ] {
             assert!(!is_numeric_type(t), "{t}");
         }
     }

@@ -42,6 +42,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "CREATE VIEW data AS SELECT * FROM read_parquet({})",
                 literal(file)
             ))?;
+            // Settings to try, e.g. DA_SETUP="SET parquet_metadata_cache = true".
+            if let Ok(setup) = std::env::var("DA_SETUP") {
+                conn.execute_batch(&setup)?;
+            }
             for _ in 0..rounds.parse::<u32>()? {
                 let started = Instant::now();
                 let mut statement = conn.prepare(sql)?;

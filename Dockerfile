@@ -23,7 +23,7 @@ RUN rustup target add wasm32-unknown-unknown \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /data da && mkdir -p /data && chown da /data
+ && useradd --system --uid 10001 --home-dir /data da && mkdir -p /data /datasets && chown da /data /datasets
 COPY --from=build /out/ /opt/da/
 USER da
 ENV DA_BIND=0.0.0.0:8000 DA_DATA_DIR=/data DA_SITE_DIR=/opt/da/site DA_CLI_DIST_DIR=/opt/da

@@ -30,6 +30,12 @@ pub struct Args {
     /// Storage backend [default: duckdb://$DA_DATA_DIR/da.duckdb]
     #[arg(long, env = "DA_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL connections per replica, at most [default: 16]
+    #[arg(long, env = "DA_DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<usize>,
+    /// PEM bundle of the CAs to trust for PostgreSQL's TLS [default: the public web roots]
+    #[arg(long, env = "DA_DATABASE_CA_FILE")]
+    pub database_ca_file: Option<PathBuf>,
     /// HS256 key for session tokens, at least 32 bytes [default: generated into the data dir]
     #[arg(long, env = "DA_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -183,6 +189,8 @@ struct FileSettings {
     bind: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_pool_size: Option<usize>,
+    database_ca_file: Option<PathBuf>,
     jwt_secret: Option<String>,
     public_url: Option<String>,
     admin_email: Option<String>,
@@ -228,6 +236,10 @@ pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     pub database: DatabaseUrl,
+    /// PostgreSQL: connections per replica, at most.
+    pub database_pool_size: usize,
+    /// PostgreSQL: the CAs to trust for TLS instead of the public web roots.
+    pub database_ca_file: Option<PathBuf>,
     /// `None`: generate once into the data dir.
     pub jwt_secret: Option<String>,
     pub public_url: Option<String>,
@@ -314,6 +326,14 @@ impl Config {
             None => DatabaseUrl::DuckDb(data_dir.join("da.duckdb")),
             Some(url) => DatabaseUrl::parse(&url)?,
         };
+        let database_pool_size = args
+            .database_pool_size
+            .or(file.database_pool_size)
+            .unwrap_or(16);
+        if !(1..=1000).contains(&database_pool_size) {
+            bail!("DA_DATABASE_POOL_SIZE must be between 1 and 1000");
+        }
+        let database_ca_file = args.database_ca_file.or(file.database_ca_file);
         let session_hours = args.session_hours.or(file.session_hours).unwrap_or(24);
         if !(1..=24 * 366).contains(&session_hours) {
             bail!("DA_SESSION_HOURS must be between 1 and 8784");
@@ -451,6 +471,8 @@ impl Config {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
             data_dir,
             database,
+            database_pool_size,
+            database_ca_file,
             jwt_secret,
             public_url,
             admin_email,

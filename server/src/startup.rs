@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use da_domain::{Services, ServicesConfig, Store};
 use da_store_duckdb::DuckDbStore;
 use leptos::config::LeptosOptions;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +15,10 @@ use tokio::net::TcpListener;
 
 /// How often batched "last active" stamps are written.
 const FLUSH_EVERY: Duration = Duration::from_secs(2);
-const JWT_SECRET_FILE: &str = "jwt_secret";
+/// Where the JWT secret lived before the database kept it.
+const LEGACY_JWT_SECRET_FILE: &str = "jwt_secret";
+/// Its name among the database's secrets.
+const JWT_SECRET_NAME: &str = "jwt";
 
 pub fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
@@ -44,44 +46,38 @@ fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The configured JWT secret, or the one generated into the data dir on first start (0600).
-fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+/// The configured JWT secret, or else the one the database keeps, which every replica sharing
+/// it reads. The first start stores a new one; a data dir from before the database kept it
+/// hands its `jwt_secret` file on, so sessions survive the upgrade.
+async fn jwt_secret(config: &Config, store: &dyn Store) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.jwt_secret {
         return Ok(secret.as_bytes().to_vec());
     }
-    let path = config.data_dir.join(JWT_SECRET_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let secret = text.trim();
-            if secret.len() < 32 {
-                bail!(
-                    "{} holds a secret shorter than 32 bytes; delete it to generate a new one",
-                    path.display()
-                );
-            }
-            Ok(secret.as_bytes().to_vec())
-        }
+    let legacy = config.data_dir.join(LEGACY_JWT_SECRET_FILE);
+    let candidate = match std::fs::read_to_string(&legacy) {
+        Ok(text) if text.trim().len() >= 32 => text.trim().as_bytes().to_vec(),
+        Ok(_) => bail!(
+            "{} holds a secret shorter than 32 bytes; delete it to generate a new one",
+            legacy.display()
+        ),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = [0u8; 48];
             getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
-            let secret = hex::encode(bytes);
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options
-                .open(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            file.write_all(secret.as_bytes())?;
-            file.sync_all()?;
-            tracing::info!(path = %path.display(), "generated a new JWT secret");
-            Ok(secret.into_bytes())
+            hex::encode(bytes).into_bytes()
         }
-        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", legacy.display())),
+    };
+    let secret = store
+        .shared_secret(JWT_SECRET_NAME, &candidate)
+        .await
+        .context("cannot read the JWT secret from the database")?;
+    if secret.len() < 32 {
+        bail!("the database holds a JWT secret shorter than 32 bytes");
     }
+    if secret == candidate && !legacy.exists() {
+        tracing::info!("generated a new JWT secret (kept in the database)");
+    }
+    Ok(secret)
 }
 
 /// Leptos' options; pages reference the bundle under `pkg/<version>` (see `bundle`).
@@ -94,8 +90,8 @@ pub fn leptos_options(config: &Config, bundle_version: &str) -> LeptosOptions {
 }
 
 /// The backend named by the scheme of `DA_DATABASE_URL` (atuin-style: one `Store` per crate).
-async fn open_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
-    match database {
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match &config.database {
         DatabaseUrl::DuckDb(path) => {
             let path = path.clone();
             let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&path))
@@ -104,17 +100,22 @@ async fn open_store(database: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
             tracing::info!(path = %store.path().display(), "database ready (DuckDB)");
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => bail!(
-            "DA_DATABASE_URL names PostgreSQL, which this build of da-server does not include \
-             yet; use duckdb://PATH"
-        ),
+        DatabaseUrl::Postgres(url) => {
+            let options = da_store_postgres::PgOptions {
+                pool_size: config.database_pool_size,
+                ca_file: config.database_ca_file.clone(),
+            };
+            let store = da_store_postgres::PgStore::connect(url, &options).await?;
+            tracing::info!(pool_size = options.pool_size, "database ready (PostgreSQL)");
+            Ok(Arc::new(store))
+        }
     }
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     ensure_private_dir(&config.data_dir)?;
-    let secret = jwt_secret(&config)?;
-    let store = open_store(&config.database).await?;
+    let store = open_store(&config).await?;
+    let secret = jwt_secret(&config, store.as_ref()).await?;
 
     let mailer: Option<Arc<dyn da_domain::Mailer>> = match (&config.smtp_url, &config.smtp_from) {
         (Some(url), Some(from)) => Some(Arc::new(crate::mail::SmtpMailer::new(url, from)?)),

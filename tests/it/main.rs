@@ -18,6 +18,7 @@ mod lost_updates;
 mod pages;
 mod passwords;
 mod rate_limits;
+mod replicas;
 mod sessions;
 mod sso;
 mod startup;

@@ -1,28 +1,41 @@
 use da_integration_tests::TestServer;
 
 #[tokio::test]
-async fn the_jwt_secret_is_generated_once_with_mode_0600() {
-    use std::os::unix::fs::PermissionsExt;
+async fn the_jwt_secret_is_kept_in_the_database_and_survives_a_restart() {
     let server = TestServer::start().await;
     let token = server.admin_token().await;
-    let path = server.data_dir.path().join("jwt_secret");
-    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
-    let secret = std::fs::read_to_string(&path).unwrap();
-    assert!(secret.len() >= 32);
-
+    assert!(
+        !server.data_dir.path().join("jwt_secret").exists(),
+        "the secret is the database's, not a file's"
+    );
     let data_dir = server.stop().await;
     let server = TestServer::builder().data_dir(data_dir).start().await;
-    assert_eq!(
-        std::fs::read_to_string(server.data_dir.path().join("jwt_secret")).unwrap(),
-        secret
-    );
     server
         .client()
         .with_token(token)
         .me()
         .await
         .expect("tokens survive a restart");
+}
+
+#[tokio::test]
+async fn a_jwt_secret_file_from_before_is_adopted() {
+    // A data dir of an older version: its secret in a file, sessions signed with it.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "an-older-secret-of-at-least-32-bytes-0123456789";
+    std::fs::write(dir.path().join("jwt_secret"), secret).unwrap();
+    let server = TestServer::builder().data_dir(dir).start().await;
+    let token = server.admin_token().await;
+    // The server signs with the adopted secret: its token verifies with it.
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_aud = false;
+    validation.required_spec_claims = Default::default();
+    jsonwebtoken::decode::<serde_json::Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .expect("signed with the secret from the file");
 }
 
 #[tokio::test]

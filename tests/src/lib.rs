@@ -48,6 +48,25 @@ pub fn server_binary() -> PathBuf {
     path
 }
 
+/// Which store the test servers run on: `DA_TEST_BACKEND=postgres` puts each on a database of
+/// its own on the test process's throw-away PostgreSQL cluster; DuckDB otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    DuckDb,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("DA_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("duckdb") | Err(_) => Backend::DuckDb,
+        Ok(other) => panic!("DA_TEST_BACKEND={other}: expected duckdb or postgres"),
+    }
+}
+
+/// Where a data dir remembers its PostgreSQL database, so a restarted server finds its data.
+const DATABASE_URL_FILE: &str = "test-database-url";
+
 pub struct TestServerBuilder {
     env: Vec<(String, String)>,
     seed_admin: bool,
@@ -74,6 +93,16 @@ impl TestServerBuilder {
         self
     }
 
+    /// Another replica of `server`: the same PostgreSQL database (and so its users, sessions
+    /// and secrets), its own process, port and data dir.
+    pub fn replica_of(self, server: &TestServer) -> Self {
+        let url = server
+            .database_url
+            .clone()
+            .expect("replicas share a PostgreSQL database: run with DA_TEST_BACKEND=postgres");
+        self.env("DA_DATABASE_URL", &url)
+    }
+
     /// Reuse a data dir (e.g. from a stopped server).
     pub fn data_dir(mut self, dir: tempfile::TempDir) -> Self {
         self.data_dir = Some(dir);
@@ -94,6 +123,21 @@ impl TestServerBuilder {
             .path()
             .join(format!("server-{}.log", uuid::Uuid::new_v4()));
         let log = std::fs::File::create(&log_path).expect("log file");
+        let database_url = match self.env.iter().find(|(k, _)| k == "DA_DATABASE_URL") {
+            Some((_, url)) => Some(url.clone()),
+            None if backend() == Backend::Postgres => {
+                let remembered = data_dir.path().join(DATABASE_URL_FILE);
+                Some(match std::fs::read_to_string(&remembered) {
+                    Ok(url) => url,
+                    Err(_) => {
+                        let url = da_pg_testing::cluster().fresh_database().await;
+                        std::fs::write(&remembered, &url).expect("remember the database");
+                        url
+                    }
+                })
+            }
+            None => None,
+        };
         let mut command = Command::new(server_binary());
         command
             .env_clear()
@@ -121,6 +165,9 @@ impl TestServerBuilder {
         }
         for (key, value) in &self.env {
             command.env(key, value);
+        }
+        if let Some(url) = &database_url {
+            command.env("DA_DATABASE_URL", url);
         }
         let mut child = command
             .spawn()
@@ -151,6 +198,7 @@ impl TestServerBuilder {
             base_url,
             data_dir,
             log_path,
+            database_url,
         })
     }
 }
@@ -160,6 +208,8 @@ pub struct TestServer {
     pub base_url: String,
     pub data_dir: tempfile::TempDir,
     pub log_path: PathBuf,
+    /// The PostgreSQL database it runs on, if it does.
+    pub database_url: Option<String>,
 }
 
 impl TestServer {
@@ -256,6 +306,13 @@ impl TestServer {
     }
 
     /// Sends SIGTERM and waits for a clean exit; returns the data dir for reuse.
+    /// `kill -9`: no shutdown, no flush; what the server acknowledged must be in the database.
+    pub async fn kill_hard(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+        self.data_dir
+    }
+
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(pid) = self.child.id() {
             let _ = std::process::Command::new("kill")

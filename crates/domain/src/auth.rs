@@ -233,7 +233,8 @@ impl Services {
             .store
             .revoke_session(session_id, Utc::now(), &row)
             .await?;
-        self.invalidate(&[crate::cache::Invalidation::Session(session_id)]);
+        self.invalidate(&[crate::cache::Invalidation::Session(session_id)])
+            .await;
         Ok(())
     }
 

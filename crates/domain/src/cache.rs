@@ -115,6 +115,8 @@ pub enum Invalidation {
     Token(Uuid),
     /// The group's role or name changed, or it is gone.
     Group(Uuid),
+    /// A dataset, its minimum role or its grants changed (the catalog, not this cache).
+    Datasets,
 }
 
 /// A cache entry and the generation of the last change that touched it. `value: None` is a
@@ -238,6 +240,7 @@ impl AuthCache {
                     }),
                     generation,
                 ),
+                Invalidation::Datasets => {}
             }
         }
     }
@@ -247,6 +250,17 @@ impl AuthCache {
     pub fn invalidate_all(&self) {
         let generation = self.tick();
         self.floor.store(generation, Ordering::SeqCst);
+        write(&self.users).clear();
+        write(&self.sessions).clear();
+        write(&self.groups).clear();
+        write(&self.tokens).by_id.clear();
+    }
+
+    /// Forgets everything and keeps nothing more until the next [`AuthCache::invalidate_all`]:
+    /// while invalidations may be going unheard, every lookup reads the store.
+    pub fn suspend(&self) {
+        self.tick();
+        self.floor.store(u64::MAX, Ordering::SeqCst);
         write(&self.users).clear();
         write(&self.sessions).clear();
         write(&self.groups).clear();
@@ -470,6 +484,32 @@ mod tests {
         let ticket = cache.ticket();
         cache.fill_session(&ticket, id, Some(session(later, true)));
         assert_eq!(cache.session(id), Some(Some(session(later, true))));
+    }
+
+    #[test]
+    fn a_suspended_cache_keeps_nothing_until_resynced() {
+        let cache = AuthCache::default();
+        let id = Uuid::new_v4();
+        let ticket = cache.ticket();
+        cache.fill_user(&ticket, id, Some(user(true)));
+        drop(ticket);
+        assert!(cache.user(id).is_some());
+        // The channel to the other replicas is lost: what was cached goes, nothing new stays.
+        cache.suspend();
+        assert_eq!(cache.user(id), None);
+        let ticket = cache.ticket();
+        cache.fill_user(&ticket, id, Some(user(true)));
+        cache.write_through_user(&ticket, id, Some(user(true)));
+        drop(ticket);
+        assert_eq!(cache.user(id), None, "every lookup reads the store");
+        // Back: fills that start now are kept; one that began while suspended is not.
+        let stale = cache.ticket();
+        cache.invalidate_all();
+        cache.fill_user(&stale, id, Some(user(false)));
+        assert_eq!(cache.user(id), None);
+        let ticket = cache.ticket();
+        cache.fill_user(&ticket, id, Some(user(true)));
+        assert_eq!(cache.user(id), Some(Some(user(true))));
     }
 
     #[test]

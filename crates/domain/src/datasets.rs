@@ -4,6 +4,7 @@
 //! DuckDB's own parse before the engine's sandbox runs them.
 
 use crate::audit;
+use crate::cache::Invalidation;
 use crate::engine::{Chunk, DatasetFile, EngineError, QueryJob, RowStream};
 use crate::error::Error;
 use crate::policy::Admin;
@@ -95,11 +96,23 @@ impl Services {
     /// Reads the catalog afresh after a write (writes are rare; the catalog is small).
     async fn reload_catalog(&self) -> Result<Arc<Vec<DatasetRecord>>, Error> {
         let _one_at_a_time = self.inner.catalog.reloading.lock().await;
+        let generation = self
+            .inner
+            .catalog
+            .generation
+            .load(std::sync::atomic::Ordering::SeqCst);
         let fresh = Arc::new(self.inner.store.datasets().await?);
-        if let Ok(mut slot) = self.inner.catalog.datasets.write() {
-            *slot = Some(fresh.clone());
-        }
+        self.inner.catalog.keep(generation, &fresh);
         Ok(fresh)
+    }
+
+    /// After a write of datasets or grants: the other replicas hear of it, this one reads
+    /// afresh.
+    async fn catalog_changed(&self) -> Result<(), Error> {
+        self.inner.catalog.forget();
+        self.tell_replicas(&[Invalidation::Datasets]).await;
+        self.reload_catalog().await?;
+        Ok(())
     }
 
     async fn reader(&self, caller: &Principal) -> Result<Reader, Error> {
@@ -285,7 +298,7 @@ impl Services {
                 tracing::warn!(error = %err, dataset = name, "could not remove the replaced file");
             }
         }
-        self.reload_catalog().await?;
+        self.catalog_changed().await?;
         Ok((self.view(&written, true).await?, created))
     }
 
@@ -323,7 +336,7 @@ impl Services {
             .update_dataset(name, &change, Utc::now(), &row)
             .await?
             .ok_or_else(not_found)?;
-        self.reload_catalog().await?;
+        self.catalog_changed().await?;
         self.view(&written, true).await
     }
 
@@ -347,7 +360,7 @@ impl Services {
         if !self.inner.store.delete_dataset(name, &row).await? {
             return Err(not_found());
         }
-        self.reload_catalog().await?;
+        self.catalog_changed().await?;
         let file = file_of(&self.data()?.dir, name, record.format);
         if let Err(err) = tokio::fs::remove_file(&file).await {
             tracing::warn!(error = %err, dataset = name, "could not remove a deleted dataset's file");
@@ -372,7 +385,7 @@ impl Services {
             .await?
         {
             GrantOutcome::Granted => {
-                self.reload_catalog().await?;
+                self.catalog_changed().await?;
                 Ok(())
             }
             GrantOutcome::AlreadyGranted => Ok(()),
@@ -399,7 +412,7 @@ impl Services {
         {
             return Err(Error::NotFound(detail::GRANT_NOT_FOUND.into()));
         }
-        self.reload_catalog().await?;
+        self.catalog_changed().await?;
         Ok(())
     }
 
@@ -425,7 +438,7 @@ impl Services {
     /// A deleted group's grants went with it (in the store): the catalog follows.
     pub(crate) async fn forget_grants_of_deleted_group(&self) -> Result<(), Error> {
         if self.inner.data.is_some() {
-            self.reload_catalog().await?;
+            self.catalog_changed().await?;
         }
         Ok(())
     }

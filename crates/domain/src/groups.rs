@@ -220,7 +220,7 @@ impl Services {
         {
             GroupOutcome::Written(group) => {
                 // The role it grants (or its name) changed for every member at once.
-                self.invalidate(&[Invalidation::Group(id)]);
+                self.invalidate(&[Invalidation::Group(id)]).await;
                 Ok(group_view(&group, self.member_count(id).await?))
             }
             GroupOutcome::NotFound => Err(not_found()),
@@ -248,7 +248,7 @@ impl Services {
             .ok_or_else(not_found)?;
         let mut stale = vec![Invalidation::Group(id)];
         stale.extend(members.into_iter().map(Invalidation::User));
-        self.invalidate(&stale);
+        self.invalidate(&stale).await;
         self.forget_grants_of_deleted_group().await?;
         Ok(())
     }
@@ -298,7 +298,7 @@ impl Services {
             .await?
         {
             AddMemberOutcome::Added | AddMemberOutcome::MadeAdmin => {
-                self.invalidate(&[Invalidation::User(user_id)]);
+                self.invalidate(&[Invalidation::User(user_id)]).await;
                 Ok(())
             }
             AddMemberOutcome::AlreadyMember => Ok(()),
@@ -351,7 +351,7 @@ impl Services {
             .await?
         {
             RemoveMemberOutcome::Removed => {
-                self.invalidate(&[Invalidation::User(user_id)]);
+                self.invalidate(&[Invalidation::User(user_id)]).await;
                 Ok(())
             }
             RemoveMemberOutcome::NotMember => {
@@ -459,7 +459,7 @@ impl Services {
             .sync_sso_memberships(user.id, &add, &remove, Utc::now(), audit)
             .await?;
         if !added.is_empty() || !removed.is_empty() {
-            self.invalidate(&[Invalidation::User(user.id)]);
+            self.invalidate(&[Invalidation::User(user.id)]).await;
         }
         Ok(())
     }

@@ -97,7 +97,8 @@ impl Services {
         data: Option<crate::data::Data>,
     ) -> Self {
         let oidc = oidc.map(|o| crate::oidc::RelyingParty::new(o, &config.jwt_secret));
-        Services {
+        let remote = store.remote_changes();
+        let services = Services {
             inner: Arc::new(Inner {
                 store,
                 cache: AuthCache::default(),
@@ -114,18 +115,32 @@ impl Services {
                 data,
                 catalog: Default::default(),
             }),
+        };
+        if let Some(remote) = remote {
+            tokio::spawn(follow_replicas(Arc::downgrade(&services.inner), remote));
         }
+        services
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 
-    /// The one door through which cached auth state is declared stale, after the store write
-    /// that changed it. (With several replicas, this is where the same values are published
-    /// to the others.)
-    pub(crate) fn invalidate(&self, items: &[Invalidation]) {
-        self.inner.cache.invalidate(items);
+    /// The one door through which cached state (the auth cache, the dataset catalog) is
+    /// declared stale, after the store write that changed it: here, then on every other
+    /// replica sharing the database.
+    pub(crate) async fn invalidate(&self, items: &[Invalidation]) {
+        apply_stale(&self.inner, items);
+        self.tell_replicas(items).await;
+    }
+
+    /// Tells the other replicas only (this one's cache was written through already). A
+    /// failure is logged, not raised: the write has committed, and a replica whose channel
+    /// failed with it resyncs when the channel is back.
+    pub(crate) async fn tell_replicas(&self, items: &[Invalidation]) {
+        if let Err(err) = self.inner.store.broadcast(items).await {
+            tracing::warn!(error = %err, "cannot tell the other replicas of a change");
+        }
     }
 
     /// The user (with their groups) as the auth path sees it: cache first, store on a miss.
@@ -241,5 +256,69 @@ impl Services {
             .public_url
             .as_deref()
             .or(client.origin.as_deref())
+    }
+}
+
+fn apply_stale(inner: &Inner, items: &[Invalidation]) {
+    inner.cache.invalidate(items);
+    if items.contains(&Invalidation::Datasets) {
+        inner.catalog.forget();
+    }
+}
+
+/// How long a cached entry lives at most with other replicas about: a change whose
+/// announcement never went out (its replica died between commit and broadcast) applies
+/// everywhere within this.
+const REMOTE_CACHE_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Applies what the other replicas change, for as long as these services live.
+async fn follow_replicas(
+    inner: std::sync::Weak<Inner>,
+    mut remote: tokio::sync::broadcast::Receiver<crate::store::RemoteChange>,
+) {
+    use crate::store::RemoteChange;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut refresh = tokio::time::interval(REMOTE_CACHE_REFRESH);
+    refresh.tick().await;
+    // While the channel is down the cache stays suspended, whatever else comes in.
+    let mut lost = false;
+    loop {
+        let change = tokio::select! {
+            change = remote.recv() => Some(change),
+            _ = refresh.tick() => None,
+        };
+        let Some(inner) = inner.upgrade() else { return };
+        match change {
+            None if lost => {}
+            None => {
+                inner.cache.invalidate_all();
+                inner.catalog.forget();
+            }
+            Some(Ok(RemoteChange::Stale(items))) => apply_stale(&inner, &items),
+            Some(Ok(RemoteChange::Lost)) => {
+                tracing::warn!(
+                    "lost the channel to the other replicas: every lookup reads the database until it is back"
+                );
+                lost = true;
+                inner.cache.suspend();
+                inner.catalog.suspend(true);
+            }
+            Some(Ok(RemoteChange::Resync)) => {
+                lost = false;
+                inner.cache.invalidate_all();
+                inner.catalog.suspend(false);
+            }
+            // Missed messages: whatever they said, nothing cached is trusted.
+            Some(Err(RecvError::Lagged(missed))) => {
+                tracing::warn!(missed, "fell behind the other replicas' changes: resyncing");
+                if lost {
+                    inner.cache.suspend();
+                } else {
+                    inner.cache.invalidate_all();
+                }
+                inner.catalog.forget();
+            }
+            Some(Err(RecvError::Closed)) => return,
+        }
     }
 }

@@ -68,7 +68,7 @@ impl Services {
             .store
             .revoke_session(session.id, now, &row)
             .await?;
-        self.invalidate(&[Invalidation::Session(session.id)]);
+        self.invalidate(&[Invalidation::Session(session.id)]).await;
         Ok(())
     }
 
@@ -133,7 +133,7 @@ impl Services {
             .revoke_user_sessions(user_id, sweep, &row)
             .await?;
         let stale: Vec<Invalidation> = revoked.iter().copied().map(Invalidation::Session).collect();
-        self.invalidate(&stale);
+        self.invalidate(&stale).await;
         Ok(revoked.len())
     }
 }

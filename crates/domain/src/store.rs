@@ -450,6 +450,19 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// What a backend hears of the other replicas that share its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteChange {
+    /// Another replica changed these keys (after its write committed).
+    Stale(Vec<crate::cache::Invalidation>),
+    /// The channel to the other replicas is down: what they change now goes unheard, so
+    /// nothing cached may be trusted until [`RemoteChange::Resync`].
+    Lost,
+    /// The channel is back (or was never up before): forget everything cached, then trust
+    /// the cache again.
+    Resync,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created,
@@ -713,6 +726,17 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// A secret every replica must share (the JWT key): the one stored under `name`, or, when
+    /// there is none yet, `candidate`, stored then. Atomic: of racing first calls, all get
+    /// the same secret.
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
+
+    /// Tells the other replicas sharing this database that `items` changed; called after the
+    /// write committed. A backend that allows one process per database has no one to tell.
+    async fn broadcast(&self, items: &[crate::cache::Invalidation]) -> Result<(), StoreError>;
+    /// What the other replicas broadcast, from now on; `None` when there can be none.
+    fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>>;
 
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;

@@ -257,7 +257,7 @@ impl Services {
         if !self.inner.store.revoke_token(id, Utc::now(), row).await? {
             return Err(Error::NotFound(detail::TOKEN_NOT_FOUND.into()));
         }
-        self.invalidate(&[Invalidation::Token(id)]);
+        self.invalidate(&[Invalidation::Token(id)]).await;
         Ok(())
     }
 

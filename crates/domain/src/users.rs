@@ -125,7 +125,7 @@ impl Services {
         if !revoked.is_empty() {
             let mut stale = vec![Invalidation::User(id)];
             stale.extend(revoked.into_iter().map(Invalidation::Session));
-            self.invalidate(&stale);
+            self.invalidate(&stale).await;
             return Ok(user);
         }
         // The change touched no membership: what the cache needs is the row plus the groups.
@@ -137,10 +137,11 @@ impl Services {
                 self.inner
                     .cache
                     .write_through_user(&ticket, id, Some(cached));
+                self.tell_replicas(&[Invalidation::User(id)]).await;
             }
             Err(err) => {
                 tracing::warn!(user_id = %id, error = %err, "reading groups after a user change failed");
-                self.invalidate(&[Invalidation::User(id)]);
+                self.invalidate(&[Invalidation::User(id)]).await;
             }
         }
         Ok(user)
@@ -280,7 +281,7 @@ impl Services {
             }
         }
         // A cached "no such user" from before must not outlive the insert.
-        self.invalidate(&[Invalidation::User(user.id)]);
+        self.invalidate(&[Invalidation::User(user.id)]).await;
         let (invite_url, invite_email_sent) = match invite_secret {
             Some(secret) => {
                 let url = self.link_url(client, LinkKind::Setup, &user.email, &secret);
@@ -423,7 +424,7 @@ impl Services {
                 let mut stale = vec![Invalidation::User(id)];
                 stale.extend(revoked_sessions.into_iter().map(Invalidation::Session));
                 stale.extend(revoked_tokens.into_iter().map(Invalidation::Token));
-                self.invalidate(&stale);
+                self.invalidate(&stale).await;
                 Ok(())
             }
             DeleteOutcome::NotFound => Err(Error::NotFound(detail::USER_NOT_FOUND.into())),

@@ -2097,3 +2097,52 @@ pub async fn datasets_are_put_replaced_changed_granted_and_deleted(db: Db) {
     );
     assert_eq!(audited(&db, "dataset.delete").await, 1);
 }
+
+pub async fn a_shared_secret_is_stored_once_even_when_racing(db: Db) {
+    let mut racing = JoinSet::new();
+    for n in 0..8u8 {
+        let db = db.clone();
+        racing.spawn(async move { db.shared_secret("jwt", &[n; 32]).await.unwrap() });
+    }
+    let answers = racing.join_all().await;
+    let first = answers[0].clone();
+    assert!(
+        answers.iter().all(|a| *a == first),
+        "every racer gets the same secret"
+    );
+    assert!(
+        (0..8u8).any(|n| first == vec![n; 32]),
+        "one of the candidates"
+    );
+    assert_eq!(
+        db.shared_secret("jwt", b"another candidate").await.unwrap(),
+        first,
+        "once stored it stays"
+    );
+    assert_eq!(
+        db.shared_secret("other", b"its own").await.unwrap(),
+        b"its own".to_vec(),
+        "secrets are kept by name"
+    );
+}
+
+pub async fn a_replica_never_hears_its_own_broadcasts(db: Db) {
+    use da_domain::cache::Invalidation;
+    use da_domain::store::RemoteChange;
+    let heard = db.remote_changes();
+    db.broadcast(&[Invalidation::User(Uuid::new_v4()), Invalidation::Datasets])
+        .await
+        .unwrap();
+    db.broadcast(&[]).await.unwrap();
+    // A backend with other replicas may say its channel came up; it never hands a replica its
+    // own changes as another's (they were applied locally already).
+    if let Some(mut heard) = heard {
+        let quiet = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while let Ok(Ok(change)) = tokio::time::timeout_at(quiet.into(), heard.recv()).await {
+            assert!(
+                !matches!(change, RemoteChange::Stale(_)),
+                "heard its own broadcast: {change:?}"
+            );
+        }
+    }
+}

@@ -61,7 +61,9 @@ macro_rules! store_contract_tests {
             racing_group_writes_keep_names_unique_and_members_single,
             single_use_keys_are_claimed_once_even_when_racing,
             a_flood_of_audit_rows_lands_every_row_once,
-            datasets_are_put_replaced_changed_granted_and_deleted
+            datasets_are_put_replaced_changed_granted_and_deleted,
+            a_shared_secret_is_stored_once_even_when_racing,
+            a_replica_never_hears_its_own_broadcasts
         );
     };
 }

@@ -103,3 +103,25 @@ pub(crate) fn claim_single_use(
     )?;
     Ok(true)
 }
+
+/// The secret stored under `name`, storing `candidate` first when there is none. Runs on the
+/// single writer, so racing first calls agree.
+pub(crate) fn shared_secret(
+    conn: &Connection,
+    name: &str,
+    candidate: &[u8],
+) -> Result<Vec<u8>, duckdb::Error> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM secrets WHERE name = ?", [name], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if let Some(stored) = stored {
+        return Ok(stored);
+    }
+    conn.execute(
+        "INSERT INTO secrets (name, value, created_at) VALUES (?, ?, current_timestamp::TIMESTAMP)",
+        params![name, candidate],
+    )?;
+    Ok(candidate.to_vec())
+}

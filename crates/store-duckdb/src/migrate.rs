@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "datasets",
         sql: include_str!("../migrations/0007_datasets.sql"),
     },
+    Migration {
+        version: 8,
+        name: "secrets",
+        sql: include_str!("../migrations/0008_secrets.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

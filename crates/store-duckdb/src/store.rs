@@ -6,12 +6,14 @@ use crate::pool::{DuckDbStore, Finish};
 use crate::{audit, datasets, groups, links, sessions, tokens, users};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use da_domain::cache::Invalidation;
 use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
     DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
     GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
-    RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity, Store, StoreError, SyncAudit,
-    TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter, UserRecord,
+    RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity, Store, StoreError,
+    SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter,
+    UserRecord,
 };
 use da_types::{MembershipSource, Role};
 use uuid::Uuid;
@@ -598,6 +600,23 @@ impl Store for DuckDbStore {
             )?))
         })
         .await
+    }
+
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let (name, candidate) = (name.to_owned(), candidate.to_vec());
+        self.write_audited(None, move |tx| {
+            Ok(Finish::Quiet(links::shared_secret(tx, &name, &candidate)?))
+        })
+        .await
+    }
+
+    async fn broadcast(&self, _items: &[Invalidation]) -> Result<(), StoreError> {
+        // One process per file: no other replica to tell.
+        Ok(())
+    }
+
+    fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>> {
+        None
     }
 
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {

@@ -380,7 +380,8 @@ impl Services {
             })?;
         if !user.sso {
             // The login marked the user `sso`, which the cached copy does not know yet.
-            self.invalidate(&[crate::cache::Invalidation::User(user.id)]);
+            self.invalidate(&[crate::cache::Invalidation::User(user.id)])
+                .await;
         }
         Ok(SsoLogin {
             session,

@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const CRATES: [&str; 8] = [
+const CRATES: [&str; 9] = [
     "crates/types/src",
     "crates/domain/src",
     "crates/store-duckdb/src",
+    "crates/store-postgres/src",
     "crates/store-contract/src",
     "crates/client/src",
     "server/src",

@@ -41,8 +41,13 @@ async fn detailed_health_needs_a_user_and_reports_storage() {
         .await
         .unwrap();
     assert_eq!(detailed.status, "ok");
-    assert_eq!(detailed.storage, "duckdb");
-    assert_eq!(detailed.schema_version, 7);
+    // Each backend numbers its own migrations.
+    let (storage, schema) = match da_integration_tests::backend() {
+        da_integration_tests::Backend::DuckDb => ("duckdb", 8),
+        da_integration_tests::Backend::Postgres => ("postgres", 1),
+    };
+    assert_eq!(detailed.storage, storage);
+    assert_eq!(detailed.schema_version, schema);
     assert_eq!(detailed.users.count, 1);
     assert_eq!(detailed.version, env!("CARGO_PKG_VERSION"));
 }

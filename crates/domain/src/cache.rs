@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use uuid::Uuid;
 
+pub use crate::store::Invalidation;
 use crate::store::{GroupRecord, SessionRecord, TokenRecord, UserRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,19 +105,6 @@ impl From<&TokenRecord> for CachedToken {
             revoked: token.revoked_at.is_some(),
         }
     }
-}
-
-/// One key whose cached state may be stale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Invalidation {
-    /// The user's own row or memberships changed.
-    User(Uuid),
-    Session(Uuid),
-    Token(Uuid),
-    /// The group's role or name changed, or it is gone.
-    Group(Uuid),
-    /// A dataset, its minimum role or its grants changed (the catalog, not this cache).
-    Datasets,
 }
 
 /// A cache entry and the generation of the last change that touched it. `value: None` is a

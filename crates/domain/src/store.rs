@@ -450,11 +450,24 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// One key whose cached state (see `cache`) may be stale: what replicas tell each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Invalidation {
+    /// The user's own row or memberships changed.
+    User(Uuid),
+    Session(Uuid),
+    Token(Uuid),
+    /// The group's role or name changed, or it is gone.
+    Group(Uuid),
+    /// A dataset, its minimum role or its grants changed (the catalog, not this cache).
+    Datasets,
+}
+
 /// What a backend hears of the other replicas that share its database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteChange {
     /// Another replica changed these keys (after its write committed).
-    Stale(Vec<crate::cache::Invalidation>),
+    Stale(Vec<Invalidation>),
     /// The channel to the other replicas is down: what they change now goes unheard, so
     /// nothing cached may be trusted until [`RemoteChange::Resync`].
     Lost,
@@ -734,7 +747,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Tells the other replicas sharing this database that `items` changed; called after the
     /// write committed. A backend that allows one process per database has no one to tell.
-    async fn broadcast(&self, items: &[crate::cache::Invalidation]) -> Result<(), StoreError>;
+    async fn broadcast(&self, items: &[Invalidation]) -> Result<(), StoreError>;
     /// What the other replicas broadcast, from now on; `None` when there can be none.
     fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>>;
 

@@ -1,7 +1,33 @@
-//! Classifying the driver's and the pool's errors into [`StoreError`], by SQLSTATE.
+//! Classifying the driver's and the pool's errors into [`StoreError`], by SQLSTATE; and what
+//! connecting can fail with.
 
 use da_domain::StoreError;
 use tokio_postgres::error::SqlState;
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("DA_DATABASE_URL is not a PostgreSQL URL this server understands: {0}")]
+    Url(String),
+    #[error("cannot read the CA bundle {path}: {message}")]
+    Ca {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("cannot reach PostgreSQL: {0}")]
+    Unreachable(String),
+    #[error(
+        "the database has schema version {found}, newer than this da-server supports \
+         ({supported}): run a newer da-server"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error("migration {version} ({name}) failed: {message}")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        message: String,
+    },
+}
 
 /// Maps a driver error into the backend-neutral [`StoreError`]; the text stays a cause for the
 /// log.

@@ -19,8 +19,10 @@ mod pool;
 mod rows;
 mod sessions;
 mod store;
+mod tls;
 mod tokens;
 mod users;
 
+pub use errors::ConnectError;
 pub use migrate::{MIGRATIONS, Migration, latest_version};
-pub use pool::{ConnectError, LISTENER_NAME, PgOptions, PgStore};
+pub use pool::{LISTENER_NAME, PgOptions, PgStore};

@@ -3,7 +3,7 @@
 //! the others, waiting on the lock, find nothing left to do. PostgreSQL's DDL is
 //! transactional, so a failed migration leaves the schema as it was.
 
-use crate::pool::ConnectError;
+use crate::errors::ConnectError;
 use deadpool_postgres::Object;
 
 pub struct Migration {

@@ -8,7 +8,7 @@
 //! [`RemoteChange::Resync`] once it listens again (they forget everything and trust the cache
 //! anew). A heartbeat finds a connection that died silently within seconds.
 
-use crate::pool::Tls;
+use crate::tls::Tls;
 use da_domain::cache::Invalidation;
 use da_domain::store::RemoteChange;
 use futures_util::StreamExt;

@@ -10,9 +10,10 @@
 //! with no check (activity stamps, audit rows alone, single-use claims, which a primary key
 //! decides) skip the lock. Reads never wait for it.
 
-use crate::errors::pool_error;
+use crate::errors::{ConnectError, pool_error};
 use crate::migrate;
 use crate::rows::DbError;
+use crate::tls::Tls;
 use da_domain::store::{AuditRecord, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use std::sync::Arc;
@@ -43,30 +44,6 @@ impl Default for PgOptions {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error("DA_DATABASE_URL is not a PostgreSQL URL this server understands: {0}")]
-    Url(String),
-    #[error("cannot read the CA bundle {path}: {message}")]
-    Ca {
-        path: std::path::PathBuf,
-        message: String,
-    },
-    #[error("cannot reach PostgreSQL: {0}")]
-    Unreachable(String),
-    #[error(
-        "the database has schema version {found}, newer than this da-server supports \
-         ({supported}): run a newer da-server"
-    )]
-    TooNew { found: i64, supported: i64 },
-    #[error("migration {version} ({name}) failed: {message}")]
-    Migration {
-        version: i64,
-        name: &'static str,
-        message: String,
-    },
-}
-
 #[derive(Clone)]
 pub struct PgStore {
     inner: Arc<Inner>,
@@ -85,13 +62,6 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.listener.abort();
     }
-}
-
-/// How connections are secured, by `sslmode`.
-#[derive(Clone)]
-pub(crate) enum Tls {
-    None,
-    Rustls(tokio_postgres_rustls::MakeRustlsConnect),
 }
 
 /// How a write transaction ends.
@@ -115,7 +85,7 @@ impl PgStore {
         };
         let tls = match config.get_ssl_mode() {
             SslMode::Disable => Tls::None,
-            _ => Tls::Rustls(tls(options)?),
+            _ => Tls::Rustls(crate::tls::rustls(options.ca_file.as_deref())?),
         };
         let mut config = config;
         // A connection to a database host that vanished is noticed within seconds, not at
@@ -194,38 +164,6 @@ impl PgStore {
         let status = self.inner.pool.status();
         (status.size, status.available)
     }
-}
-
-/// Rustls with the `ring` provider (the workspace's one TLS stack), trusting `ca_file` or else
-/// the public web roots.
-fn tls(options: &PgOptions) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ConnectError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match &options.ca_file {
-        Some(path) => {
-            use rustls_pki_types::pem::PemObject;
-            let ca_error = |message: String| ConnectError::Ca {
-                path: path.clone(),
-                message,
-            };
-            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
-                .map_err(|e| ca_error(e.to_string()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ca_error(e.to_string()))?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(ca_error("no certificate in it".into()));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| ConnectError::Url(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// Starts a write transaction; with `serialised`, takes the writers' lock first.

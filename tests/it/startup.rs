@@ -40,6 +40,12 @@ async fn a_jwt_secret_file_from_before_is_adopted() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_fails_fast_with_a_clear_message() {
+    if da_integration_tests::backend() != da_integration_tests::Backend::DuckDb {
+        eprintln!(
+            "DuckDB allows one process per file; on PostgreSQL replicas share (see replicas.rs)"
+        );
+        return;
+    }
     let first = TestServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let second = TestServer::builder()
@@ -72,5 +78,9 @@ async fn a_clean_shutdown_exits_zero() {
     let server = TestServer::start().await;
     server.admin_token().await;
     let dir = server.stop().await;
-    assert!(dir.path().join("da.duckdb").exists());
+    assert_eq!(
+        dir.path().join("da.duckdb").exists(),
+        da_integration_tests::backend() == da_integration_tests::Backend::DuckDb,
+        "the DuckDB file, and only on DuckDB"
+    );
 }

@@ -350,3 +350,50 @@ async fn a_replica_that_loses_its_database_answers_503_and_recovers() {
         .await;
     token(&server, "back@example.com", "password-123").await;
 }
+
+#[tokio::test]
+async fn the_back_off_for_an_account_holds_across_replicas() {
+    if backend() != Backend::Postgres {
+        eprintln!("needs DA_TEST_BACKEND=postgres; skipped on DuckDB");
+        return;
+    }
+    let a = TestServer::builder()
+        .env("DA_TRUSTED_PROXY_HOPS", "1")
+        .start()
+        .await;
+    let b = TestServer::builder()
+        .env("DA_TRUSTED_PROXY_HOPS", "1")
+        .replica_of(&a)
+        .start()
+        .await;
+    let login_from = |server: &TestServer, password: &str| {
+        server
+            .post("/auth/token")
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&serde_json::json!({ "email": ADMIN_EMAIL, "password": password }))
+            .send()
+    };
+    // Five wrong guesses on A…
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&a, "wrong-password").await.unwrap().status(),
+            401
+        );
+    }
+    // …and the guesser moving to B is slowed down there at once. (A announces each outcome
+    // before it answers; one more try covers the millisecond the news takes to arrive. Alone,
+    // B would allow five.)
+    let first = login_from(&b, "wrong-password").await.unwrap().status();
+    if first != 429 {
+        assert_eq!(first, 401);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            login_from(&b, "wrong-password").await.unwrap().status(),
+            429,
+            "B let the guesser on after A locked them out"
+        );
+    }
+    // The owner elsewhere is not locked out on either.
+    assert!(a.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+    assert!(b.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+}

@@ -11,7 +11,8 @@ use crate::policy::Interactive;
 use crate::principal::{Credential, Principal};
 use crate::services::{ClientInfo, Services};
 use crate::store::{
-    AuditRecord, CreateGuard, CreateOutcome, LoginCheck, LoginOutcome, SessionRecord, UserRecord,
+    AuditRecord, CreateGuard, CreateOutcome, LoginCheck, LoginOutcome, PasswordNews,
+    PasswordOutcome, SessionRecord, UserRecord,
 };
 use chrono::{Duration, Utc};
 use da_types::audit::{failure, method};
@@ -92,6 +93,43 @@ impl Services {
             .begin(email, client.ip.as_deref(), Instant::now())
     }
 
+    /// Ends a password check here, and tells the other replicas' brakes how it ended.
+    pub(crate) async fn finish_password_check(
+        &self,
+        attempt: PasswordAttempt<'_>,
+        email: &str,
+        client: &ClientInfo,
+        right: bool,
+    ) {
+        attempt.finish(right);
+        let outcome = match right {
+            true => PasswordOutcome::Right,
+            false => PasswordOutcome::Wrong,
+        };
+        self.announce_password(email, client, outcome).await;
+    }
+
+    /// The account was proved without a password (a redeemed link): this client starts
+    /// afresh with it, here and on every replica.
+    pub(crate) async fn account_proved(&self, email: &str, client: &ClientInfo) {
+        self.inner
+            .brakes
+            .succeeded(email, client.ip.as_deref(), Instant::now());
+        self.announce_password(email, client, PasswordOutcome::Proved)
+            .await;
+    }
+
+    async fn announce_password(&self, email: &str, client: &ClientInfo, outcome: PasswordOutcome) {
+        let news = PasswordNews {
+            account: email.to_owned(),
+            client: crate::brakes::client_key(client.ip.as_deref()),
+            outcome,
+        };
+        if let Err(err) = self.inner.store.announce_password(&news).await {
+            tracing::warn!(error = %err, "cannot tell the other replicas of a password check");
+        }
+    }
+
     /// `POST /auth/token`: checks the password and opens a session.
     pub async fn login(
         &self,
@@ -126,7 +164,8 @@ impl Services {
             Some(_) => None,
         };
         // Unknown emails count as wrong passwords too: the brakes say nothing about which exist.
-        attempt.finish(verified);
+        self.finish_password_check(attempt, &email, client, verified)
+            .await;
         if let Some((reason, why)) = failure {
             self.audit_failed_login(&email, user.as_ref(), reason, client)
                 .await;

@@ -9,7 +9,9 @@
 //!
 //! A client is its IP address, IPv6 by its /64 (one subscriber's network). Every surface that
 //! checks a password (REST, the login form, server functions, `POST /api/me/password`) goes
-//! through the same [`Brakes`]. State is in memory, per replica.
+//! through the same [`Brakes`]. State is in memory; with several replicas each tells the others
+//! how its checks ended ([`Brakes::heard`]), so a guesser moving between replicas meets the same
+//! back-off. (Checks still running on another replica are not counted here.)
 
 use crate::error::Error;
 use governor::clock::{Clock, DefaultClock};
@@ -161,6 +163,17 @@ struct State {
     known: HashMap<(String, String), Instant>,
 }
 
+/// One more wrong password from this client: past the free ones, a lock that doubles.
+fn count_wrong(entry: &mut Failures, now: Instant) {
+    entry.count += 1;
+    entry.last = now;
+    if entry.count >= FREE_FAILURES {
+        let doublings = (entry.count - FREE_FAILURES).min(10);
+        let lock = FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK);
+        entry.locked_until = Some(now + lock);
+    }
+}
+
 /// The back-offs for password checks. Keyed by the normalised email, known or not, so it
 /// reveals nothing about which accounts exist.
 #[derive(Default)]
@@ -262,6 +275,43 @@ impl Brakes {
         })
     }
 
+    /// What another replica's check for `account` from `client` (a [`client_key`]) ended in.
+    pub fn heard(&self, news: &crate::store::PasswordNews, now: Instant) {
+        use crate::store::PasswordOutcome;
+        let key = (news.account.clone(), news.client.clone());
+        let mut state = self.state();
+        match news.outcome {
+            PasswordOutcome::Wrong => {
+                state
+                    .per_account
+                    .entry(key.0.clone())
+                    .or_insert(Budget {
+                        left: ACCOUNT_BUDGET,
+                        at: now,
+                    })
+                    .add(-1.0, now);
+                let entry = state.per_client.entry(key).or_insert(Failures {
+                    count: 0,
+                    pending: 0,
+                    last: now,
+                    locked_until: None,
+                });
+                count_wrong(entry, now);
+            }
+            PasswordOutcome::Right => {
+                state.per_client.remove(&key);
+                state.known.insert(key, now);
+            }
+            PasswordOutcome::Proved => {
+                if let Some(entry) = state.per_client.get_mut(&key) {
+                    entry.count = 0;
+                    entry.locked_until = None;
+                }
+                state.known.insert(key, now);
+            }
+        }
+    }
+
     /// Ends an attempt: `Some(right)`, or `None` for one that never got an answer.
     fn settle(&self, key: &(String, String), right: Option<bool>, now: Instant) {
         let mut state = self.state();
@@ -280,15 +330,7 @@ impl Brakes {
                 state.per_client.remove(key);
                 state.known.insert(key.clone(), now);
             }
-            Some(false) => {
-                entry.count += 1;
-                entry.last = now;
-                if entry.count >= FREE_FAILURES {
-                    let doublings = (entry.count - FREE_FAILURES).min(10);
-                    let lock = FIRST_LOCK.saturating_mul(1 << doublings).min(LONGEST_LOCK);
-                    entry.locked_until = Some(now + lock);
-                }
-            }
+            Some(false) => count_wrong(entry, now),
             None => {}
         }
     }
@@ -342,6 +384,55 @@ mod tests {
             .begin(account, ip, now)
             .unwrap()
             .finish_at(right, now);
+    }
+
+    #[test]
+    fn what_another_replica_heard_brakes_here_too() {
+        use crate::store::{PasswordNews, PasswordOutcome};
+        let (here, there) = (Brakes::default(), Brakes::default());
+        let now = Instant::now();
+        let news = |outcome| PasswordNews {
+            account: "a@b.c".into(),
+            client: client_key(HERE),
+            outcome,
+        };
+        // Five wrong passwords on the other replica: this one locks the client out as well.
+        for _ in 0..FREE_FAILURES {
+            attempt(&there, "a@b.c", HERE, now, false);
+            here.heard(&news(PasswordOutcome::Wrong), now);
+        }
+        assert_eq!(retry_after(there.begin("a@b.c", HERE, now)), Some(15));
+        assert_eq!(retry_after(here.begin("a@b.c", HERE, now)), Some(15));
+        assert_eq!(retry_after(here.begin("a@b.c", THERE, now)), None);
+        // A redeemed link there frees the client here.
+        here.heard(&news(PasswordOutcome::Proved), now);
+        assert_eq!(retry_after(here.begin("a@b.c", HERE, now)), None);
+        // The account's budget spent over there counts here.
+        let here = Brakes::default();
+        for n in 0..ACCOUNT_BUDGET as usize {
+            here.heard(
+                &PasswordNews {
+                    account: "a@b.c".into(),
+                    client: format!("198.51.100.{n}"),
+                    outcome: PasswordOutcome::Wrong,
+                },
+                now,
+            );
+        }
+        assert!(retry_after(here.begin("a@b.c", Some("192.0.2.99"), now)).is_some());
+        // A right password there makes the client known here: the budget spares it.
+        here.heard(
+            &PasswordNews {
+                account: "a@b.c".into(),
+                client: client_key(Some("192.0.2.99")),
+                outcome: PasswordOutcome::Right,
+            },
+            now,
+        );
+        assert_eq!(
+            retry_after(here.begin("a@b.c", Some("192.0.2.99"), now)),
+            None
+        );
     }
 
     #[test]

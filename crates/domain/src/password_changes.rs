@@ -201,9 +201,7 @@ impl Services {
             Err(err) => return Err(err),
         };
         // The link proved the account: this client starts afresh with it.
-        self.inner
-            .brakes
-            .succeeded(&user.email, client.ip.as_deref(), std::time::Instant::now());
+        self.account_proved(&user.email, client).await;
         let check = LoginCheck {
             password_hash: Some(password_hash),
             sso: None,
@@ -234,7 +232,8 @@ impl Services {
             .hasher
             .verify(&request.current_password, user.password_hash.as_deref())
             .await?;
-        attempt.finish(verified);
+        self.finish_password_check(attempt, &principal.email, client, verified)
+            .await;
         if !verified {
             return Err(Error::invalid(detail::CURRENT_PASSWORD_INCORRECT));
         }

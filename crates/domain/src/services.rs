@@ -295,6 +295,9 @@ async fn follow_replicas(
                 inner.catalog.forget();
             }
             Some(Ok(RemoteChange::Stale(items))) => apply_stale(&inner, &items),
+            Some(Ok(RemoteChange::Password(news))) => {
+                inner.brakes.heard(&news, std::time::Instant::now());
+            }
             Some(Ok(RemoteChange::Lost)) => {
                 tracing::warn!(
                     "lost the channel to the other replicas: every lookup reads the database until it is back"

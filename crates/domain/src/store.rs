@@ -463,11 +463,33 @@ pub enum Invalidation {
     Datasets,
 }
 
+/// How a password check for an account from a client ended, as replicas tell each other so
+/// the per-account back-off holds across them (`brakes`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PasswordNews {
+    /// The normalised email, known or not.
+    pub account: String,
+    /// The client as the brakes key it (`brakes::client_key`).
+    pub client: String,
+    pub outcome: PasswordOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordOutcome {
+    Wrong,
+    Right,
+    /// The account was proved without a password (a redeemed link).
+    Proved,
+}
+
 /// What a backend hears of the other replicas that share its database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RemoteChange {
     /// Another replica changed these keys (after its write committed).
     Stale(Vec<Invalidation>),
+    /// A password check's outcome on another replica, for this one's brakes.
+    Password(PasswordNews),
     /// The channel to the other replicas is down: what they change now goes unheard, so
     /// nothing cached may be trusted until [`RemoteChange::Resync`].
     Lost,
@@ -748,6 +770,8 @@ pub trait Store: Send + Sync + 'static {
     /// Tells the other replicas sharing this database that `items` changed; called after the
     /// write committed. A backend that allows one process per database has no one to tell.
     async fn broadcast(&self, items: &[Invalidation]) -> Result<(), StoreError>;
+    /// Tells the other replicas how a password check ended (for their brakes).
+    async fn announce_password(&self, news: &PasswordNews) -> Result<(), StoreError>;
     /// What the other replicas broadcast, from now on; `None` when there can be none.
     fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>>;
 

@@ -2134,13 +2134,20 @@ pub async fn a_replica_never_hears_its_own_broadcasts(db: Db) {
         .await
         .unwrap();
     db.broadcast(&[]).await.unwrap();
+    db.announce_password(&da_domain::store::PasswordNews {
+        account: "a@example.com".into(),
+        client: "203.0.113.7".into(),
+        outcome: da_domain::store::PasswordOutcome::Wrong,
+    })
+    .await
+    .unwrap();
     // A backend with other replicas may say its channel came up; it never hands a replica its
     // own changes as another's (they were applied locally already).
     if let Some(mut heard) = heard {
         let quiet = std::time::Instant::now() + std::time::Duration::from_millis(500);
         while let Ok(Ok(change)) = tokio::time::timeout_at(quiet.into(), heard.recv()).await {
             assert!(
-                !matches!(change, RemoteChange::Stale(_)),
+                !matches!(change, RemoteChange::Stale(_) | RemoteChange::Password(_)),
                 "heard its own broadcast: {change:?}"
             );
         }

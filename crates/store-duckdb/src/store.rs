@@ -11,9 +11,9 @@ use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
     DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
     GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
-    RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity, Store, StoreError,
-    SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter,
-    UserRecord,
+    PasswordNews, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
+    Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange,
+    UserFilter, UserRecord,
 };
 use da_types::{MembershipSource, Role};
 use uuid::Uuid;
@@ -612,6 +612,10 @@ impl Store for DuckDbStore {
 
     async fn broadcast(&self, _items: &[Invalidation]) -> Result<(), StoreError> {
         // One process per file: no other replica to tell.
+        Ok(())
+    }
+
+    async fn announce_password(&self, _news: &PasswordNews) -> Result<(), StoreError> {
         Ok(())
     }
 

@@ -10,7 +10,7 @@
 
 use crate::tls::Tls;
 use da_domain::cache::Invalidation;
-use da_domain::store::RemoteChange;
+use da_domain::store::{PasswordNews, RemoteChange};
 use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -64,13 +64,30 @@ pub(crate) fn payloads(origin: Uuid, items: &[Invalidation]) -> Vec<String> {
         .collect()
 }
 
-/// The sender and the keys of a payload; `None` for one this version cannot read, which the
-/// caller must treat as "anything may have changed".
-pub(crate) fn parse_payload(payload: &str) -> Option<(Uuid, Vec<Invalidation>)> {
-    let mut words = payload.split(' ');
-    let origin = Uuid::parse_str(words.next()?).ok()?;
-    let items = words.map(parse_key).collect::<Option<Vec<_>>>()?;
-    Some((origin, items))
+/// The payload of a password check's outcome: the sender's id, then the news as JSON (an email
+/// or a client's address may hold any character).
+pub(crate) fn password_payload(origin: Uuid, news: &PasswordNews) -> String {
+    let json = serde_json::to_string(news).unwrap_or_default();
+    format!("{} {json}", origin.simple())
+}
+
+/// What a payload said: `None` for one this version cannot read, which the caller must treat
+/// as "anything may have changed".
+pub(crate) fn parse_payload(payload: &str) -> Option<(Uuid, RemoteChange)> {
+    let (origin, rest) = payload.split_once(' ').unwrap_or((payload, ""));
+    let origin = Uuid::parse_str(origin).ok()?;
+    if rest.starts_with('{') {
+        return Some((
+            origin,
+            RemoteChange::Password(serde_json::from_str(rest).ok()?),
+        ));
+    }
+    let items = rest
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(parse_key)
+        .collect::<Option<Vec<_>>>()?;
+    Some((origin, RemoteChange::Stale(items)))
 }
 
 /// Listens until the store aborts it (when dropped), reconnecting after every loss.
@@ -125,8 +142,8 @@ async fn listen_once(
                     let Some(payload) = heard else { return Ok(()) };
                     match parse_payload(&payload) {
                         Some((from, _)) if from == origin => {}
-                        Some((_, items)) => {
-                            let _ = changes.send(RemoteChange::Stale(items));
+                        Some((_, change)) => {
+                            let _ = changes.send(change);
                         }
                         None => {
                             tracing::warn!("a change from another replica could not be read: resyncing");
@@ -202,8 +219,11 @@ mod tests {
         let mut heard = Vec::new();
         for payload in &payloads {
             assert!(payload.len() < 8000, "{}", payload.len());
-            let (from, chunk) = parse_payload(payload).expect("readable");
+            let (from, change) = parse_payload(payload).expect("readable");
             assert_eq!(from, origin);
+            let RemoteChange::Stale(chunk) = change else {
+                panic!("keys, not {change:?}")
+            };
             heard.extend(chunk);
         }
         assert_eq!(heard, items);
@@ -215,6 +235,23 @@ mod tests {
         assert!(parse_payload(&format!("{origin} x123")).is_none());
         assert!(parse_payload(&format!("{origin} unot-a-uuid")).is_none());
         assert!(parse_payload("garbage").is_none());
-        assert_eq!(parse_payload(&origin).map(|(_, items)| items), Some(vec![]));
+        assert_eq!(
+            parse_payload(&origin).map(|(_, change)| change),
+            Some(RemoteChange::Stale(vec![]))
+        );
+        assert!(parse_payload(&format!("{origin} {{\"account\": 1}}")).is_none());
+    }
+
+    #[test]
+    fn password_news_round_trips_whatever_its_text() {
+        let origin = Uuid::new_v4();
+        let news = PasswordNews {
+            account: "o'brien \"x\" y@example.com".into(),
+            client: "2001:db8:1:2::/64".into(),
+            outcome: da_domain::store::PasswordOutcome::Wrong,
+        };
+        let (from, change) = parse_payload(&password_payload(origin, &news)).unwrap();
+        assert_eq!(from, origin);
+        assert_eq!(change, RemoteChange::Password(news));
     }
 }

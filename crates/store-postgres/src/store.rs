@@ -12,9 +12,9 @@ use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
     DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
     GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
-    RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity, Store, StoreError,
-    SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange, UserFilter,
-    UserRecord,
+    PasswordNews, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
+    Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange,
+    UserFilter, UserRecord,
 };
 use da_types::{MembershipSource, Role};
 use uuid::Uuid;
@@ -576,18 +576,12 @@ impl Store for PgStore {
         if items.is_empty() {
             return Ok(());
         }
-        let client = self.client().await?;
-        let notify = client
-            .prepare_cached("SELECT pg_notify($1, $2)")
+        self.notify(notify::payloads(self.origin(), items)).await
+    }
+
+    async fn announce_password(&self, news: &PasswordNews) -> Result<(), StoreError> {
+        self.notify(vec![notify::password_payload(self.origin(), news)])
             .await
-            .map_err(crate::errors::store_error)?;
-        for payload in notify::payloads(self.origin(), items) {
-            client
-                .execute(&notify, &[&notify::CHANNEL, &payload])
-                .await
-                .map_err(crate::errors::store_error)?;
-        }
-        Ok(())
     }
 
     fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>> {
@@ -606,6 +600,24 @@ impl Store for PgStore {
 
     async fn count_audit(&self, filter: &AuditFilter) -> Result<u64, StoreError> {
         read!(self, |db| audit::count(db, filter))
+    }
+}
+
+impl PgStore {
+    /// Sends each payload on the replicas' channel.
+    async fn notify(&self, payloads: Vec<String>) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let notify = client
+            .prepare_cached("SELECT pg_notify($1, $2)")
+            .await
+            .map_err(crate::errors::store_error)?;
+        for payload in payloads {
+            client
+                .execute(&notify, &[&notify::CHANNEL, &payload])
+                .await
+                .map_err(crate::errors::store_error)?;
+        }
+        Ok(())
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, env = "DA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Storage backend [default: duckdb://$DA_DATA_DIR/da.duckdb]
-    #[arg(long, env = "DA_DATABASE_URL")]
+    #[arg(long, env = "DA_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// PostgreSQL connections per replica, at most [default: 16]
     #[arg(long, env = "DA_DATABASE_POOL_SIZE")]

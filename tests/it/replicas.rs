@@ -284,11 +284,14 @@ async fn a_replica_killed_loses_nothing_it_acknowledged() {
 
 /// Runs `sql` on the cluster's `postgres` database (as its superuser), beside `url`'s.
 async fn on_cluster(url: &str, sql: &str) {
-    let (db_url, _) = url.rsplit_once('/').expect("a database URL");
-    let (client, connection) =
-        tokio_postgres::connect(&format!("{db_url}/postgres"), tokio_postgres::NoTls)
-            .await
-            .expect("connect to the cluster");
+    let (cluster, rest) = url.rsplit_once('/').expect("a database URL");
+    let query = rest.split_once('?').map_or("", |(_, q)| q);
+    let (client, connection) = tokio_postgres::connect(
+        &format!("{cluster}/postgres?{query}"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("connect to the cluster");
     tokio::spawn(connection);
     client.batch_execute(sql).await.expect("run on the cluster");
 }
@@ -303,7 +306,12 @@ async fn a_replica_that_loses_its_database_answers_503_and_recovers() {
     let admin = server.admin().await;
     assert_eq!(admin.health_detailed().await.unwrap().storage, "postgres");
     let url = server.database_url.clone().unwrap();
-    let name = url.rsplit('/').next().unwrap().to_owned();
+    let name = url
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split('?').next())
+        .unwrap()
+        .to_owned();
     // The database goes away: no new connections, and every open one is cut.
     on_cluster(
         &url,
@@ -396,4 +404,70 @@ async fn the_back_off_for_an_account_holds_across_replicas() {
     // The owner elsewhere is not locked out on either.
     assert!(a.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
     assert!(b.client().login(ADMIN_EMAIL, ADMIN_PASSWORD).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_dataset_opened_on_one_replica_is_readable_on_the_other_and_closed_again() {
+    if backend() != Backend::Postgres {
+        eprintln!("needs DA_TEST_BACKEND=postgres; skipped on DuckDB");
+        return;
+    }
+    // One datasets directory, as a shared volume would be.
+    let shared = tempfile::tempdir().unwrap();
+    let dir = shared.path().to_str().unwrap();
+    let a = TestServer::builder()
+        .env("DA_DATASETS_DIR", dir)
+        .start()
+        .await;
+    let b = TestServer::builder()
+        .env("DA_DATASETS_DIR", dir)
+        .replica_of(&a)
+        .start()
+        .await;
+    let admin_a = a.admin().await;
+    b.create_user("v@example.com", "viewer", "password-123")
+        .await;
+    let viewer_on_b = b.signed_in("v@example.com", "password-123").await;
+    assert!(viewer_on_b.list_datasets().await.unwrap().is_empty());
+    let csv = std::fs::read(da_integration_tests::fixture_path("people.csv")).unwrap();
+    admin_a
+        .put_dataset("people", da_types::DatasetFormat::Csv, None, csv)
+        .await
+        .unwrap();
+    let open = |min_role: Option<&str>| da_types::UpdateDatasetRequest {
+        min_role: Some(min_role.map(str::to_owned)),
+        ..Default::default()
+    };
+    admin_a
+        .update_dataset("people", &open(Some("viewer")))
+        .await
+        .unwrap();
+    let names = |list: Vec<da_types::Dataset>| list.into_iter().map(|d| d.name).collect::<Vec<_>>();
+    // B's catalog hears of it: the viewer sees and queries the dataset there.
+    let start = Instant::now();
+    while names(viewer_on_b.list_datasets().await.unwrap()) != ["people"] {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "B's catalog is stale"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let answer = viewer_on_b
+        .query(&da_types::QueryRequest {
+            sql: "SELECT count(*) AS n FROM people".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.rows.len(), 1);
+    // Closed on A: gone on B within a second.
+    admin_a.update_dataset("people", &open(None)).await.unwrap();
+    let start = Instant::now();
+    while !viewer_on_b.list_datasets().await.unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "B still shows a closed dataset"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

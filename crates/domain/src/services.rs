@@ -117,6 +117,9 @@ impl Services {
             }),
         };
         if let Some(remote) = remote {
+            // Nothing cached is trusted until the channel to the other replicas is up.
+            services.inner.cache.suspend();
+            services.inner.catalog.suspend(true);
             tokio::spawn(follow_replicas(Arc::downgrade(&services.inner), remote));
         }
         services
@@ -280,8 +283,9 @@ async fn follow_replicas(
     use tokio::sync::broadcast::error::RecvError;
     let mut refresh = tokio::time::interval(REMOTE_CACHE_REFRESH);
     refresh.tick().await;
-    // While the channel is down the cache stays suspended, whatever else comes in.
-    let mut lost = false;
+    // While the channel is down (and until it first comes up) the cache stays suspended,
+    // whatever else comes in.
+    let mut lost = true;
     loop {
         let change = tokio::select! {
             change = remote.recv() => Some(change),

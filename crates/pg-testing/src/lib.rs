@@ -26,7 +26,7 @@ static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 /// The process's cluster, started on first use. Panics, saying why, when PostgreSQL cannot be
 /// started here (its binaries missing, say): a test that needs it must not pass without it.
 pub fn cluster() -> &'static Cluster {
-    match CLUSTER.get_or_init(start) {
+    match CLUSTER.get_or_init(|| start_with(None)) {
         Ok(cluster) => cluster,
         Err(why) => panic!("cannot start a test PostgreSQL: {why}"),
     }
@@ -39,7 +39,10 @@ impl Cluster {
 
     /// A URL for database `name` on this cluster, as the superuser.
     pub fn url(&self, name: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
+            self.port
+        )
     }
 
     /// Creates an empty database of its own for one test; its URL.
@@ -122,6 +125,16 @@ fn free_port() -> Result<u16, String> {
 
 /// A cluster of the caller's own (the shared one is [`cluster`]); dropping it stops the server.
 pub fn start() -> Result<Cluster, String> {
+    start_with(None)
+}
+
+/// A cluster of its own that speaks TLS with this certificate and key (PEM files), besides
+/// plain connections.
+pub fn start_with_tls(cert: &Path, key: &Path) -> Result<Cluster, String> {
+    start_with(Some((cert, key)))
+}
+
+fn start_with(tls: Option<(&Path, &Path)>) -> Result<Cluster, String> {
     let bin = bin_dir();
     let root = is_root();
     // A directory the server user owns, outside any directory only root may enter.
@@ -154,10 +167,30 @@ pub fn start() -> Result<Cluster, String> {
         return Err(format!("initdb failed: {log}"));
     }
     let port = free_port()?;
+    let mut ssl = String::new();
+    if let Some((cert, key)) = tls {
+        // The server reads them as its own user, the key private to it.
+        for (from, name) in [(cert, "server.crt"), (key, "server.key")] {
+            std::fs::copy(from, data.join(name)).map_err(|e| format!("copy {name}: {e}"))?;
+        }
+        let owner = format!(
+            "chmod 600 {key} && chown postgres:postgres {cert} {key}",
+            key = quote(&data.join("server.key").to_string_lossy()),
+            cert = quote(&data.join("server.crt").to_string_lossy()),
+        );
+        let mut fix = Command::new("sh");
+        fix.args(["-c", &owner]);
+        if !root {
+            fix = Command::new("chmod");
+            fix.args(["600", &data.join("server.key").to_string_lossy()]);
+        }
+        fix.status().map_err(|e| format!("key permissions: {e}"))?;
+        ssl = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key".into();
+    }
     let postgres = format!(
         "{} -D {} -p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
          -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 \
-         -c shared_buffers=64MB",
+         -c shared_buffers=64MB{ssl}",
         quote(&program(&bin, "postgres")),
         quote(&data.to_string_lossy()),
         quote(&dir.to_string_lossy()),

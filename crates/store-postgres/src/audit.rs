@@ -70,7 +70,8 @@ pub(crate) async fn list(
 ) -> Result<Vec<AuditRecord>, DbError> {
     let conditions = where_clause(filter, true);
     let statement = db
-        .prepare_cached(&format!(
+        // Not cached: each page would stay prepared on the connection for good.
+        .prepare(&format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log {} ORDER BY occurred_at DESC, id DESC LIMIT {}",
             conditions.sql(),
             filter.limit

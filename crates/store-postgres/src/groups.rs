@@ -120,7 +120,8 @@ pub(crate) async fn list(
         .await?
         .try_get(0)?;
     let select = db
-        .prepare_cached(&format!(
+        // Not cached: each page would stay prepared on the connection for good.
+        .prepare(&format!(
             "SELECT {}, (SELECT count(*) FROM memberships m WHERE m.group_id = g.id) \
              FROM groups g {} ORDER BY lower(g.name) COLLATE \"C\" LIMIT {} OFFSET {}",
             group_columns("g"),

@@ -20,9 +20,11 @@ use uuid::Uuid;
 pub(crate) const CHANNEL: &str = "da_invalidate";
 /// Keys per notification: PostgreSQL takes payloads below 8000 bytes; a key is 33.
 const KEYS_PER_PAYLOAD: usize = 200;
-const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A listener that died silently is found within about two of these: the promise is that a
+/// change reaches every replica within a second, so silence must not last much longer.
+const HEARTBEAT: Duration = Duration::from_millis(500);
 /// A listener's connection that does not answer in this long is taken for dead.
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1000);
 
 fn key(item: &Invalidation) -> String {
     match item {
@@ -96,15 +98,18 @@ pub(crate) async fn listen(
     tls: Tls,
     origin: Uuid,
     changes: broadcast::Sender<RemoteChange>,
+    listening: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) {
+    use std::sync::atomic::Ordering;
     let mut backoff = Duration::from_millis(100);
     loop {
-        match listen_once(&config, &tls, origin, &changes).await {
+        match listen_once(&config, &tls, origin, &changes, &listening).await {
             Ok(()) => backoff = Duration::from_millis(100),
             Err(err) => {
                 tracing::warn!(error = %err, "the listener for other replicas' changes failed");
             }
         }
+        listening.store(false, Ordering::SeqCst);
         let _ = changes.send(RemoteChange::Lost);
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -118,6 +123,7 @@ async fn listen_once(
     tls: &Tls,
     origin: Uuid,
     changes: &broadcast::Sender<RemoteChange>,
+    listening: &std::sync::atomic::AtomicBool,
 ) -> Result<(), tokio_postgres::Error> {
     let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
     let (client, driver) = match tls {
@@ -133,6 +139,7 @@ async fn listen_once(
     let outcome = async {
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
         // Listening from here on; whatever was said before went unheard.
+        listening.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = changes.send(RemoteChange::Resync);
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
         heartbeat.tick().await;

@@ -55,6 +55,8 @@ struct Inner {
     /// This replica's name in what it broadcasts, so it can skip its own messages.
     origin: uuid::Uuid,
     changes: tokio::sync::broadcast::Sender<da_domain::store::RemoteChange>,
+    /// Whether the listener is listening now (for a subscriber that arrives late).
+    listening: Arc<std::sync::atomic::AtomicBool>,
     listener: tokio::task::JoinHandle<()>,
 }
 
@@ -83,11 +85,24 @@ impl PgStore {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
+        let mut config = config;
+        // tokio-postgres's default, `prefer`, falls back to plain text when the server (or a
+        // man in the middle) declines TLS: here TLS is required unless the URL says
+        // `sslmode=disable`.
         let tls = match config.get_ssl_mode() {
             SslMode::Disable => Tls::None,
-            _ => Tls::Rustls(crate::tls::rustls(options.ca_file.as_deref())?),
+            _ => {
+                config.ssl_mode(SslMode::Require);
+                Tls::Rustls(crate::tls::rustls(options.ca_file.as_deref())?)
+            }
         };
-        let mut config = config;
+        // A replica that stalls inside a transaction (paused, cut off) must not hold the
+        // writers' lock, or any row, for ever.
+        let options_line = format!(
+            "{} -c lock_timeout=10s -c idle_in_transaction_session_timeout=30s",
+            config.get_options().unwrap_or_default()
+        );
+        config.options(options_line.trim());
         // A connection to a database host that vanished is noticed within seconds, not at
         // the kernel's two-hour default.
         if config.get_application_name().is_none() {
@@ -123,11 +138,13 @@ impl PgStore {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         let mut listener_config = config;
         listener_config.application_name(LISTENER_NAME);
+        let listening = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let listener = tokio::spawn(crate::notify::listen(
             listener_config,
             tls,
             origin,
             changes.clone(),
+            listening.clone(),
         ));
         Ok(PgStore {
             inner: Arc::new(Inner {
@@ -135,6 +152,7 @@ impl PgStore {
                 schema_version,
                 origin,
                 changes,
+                listening,
                 listener,
             }),
         })
@@ -148,10 +166,24 @@ impl PgStore {
         self.inner.origin
     }
 
+    /// A receiver of what the other replicas change. Subscribers start distrusting their
+    /// cache (see `Services`) until they hear `Resync`: one that subscribes after the listener
+    /// came up gets one now.
     pub(crate) fn subscribe(
         &self,
     ) -> tokio::sync::broadcast::Receiver<da_domain::store::RemoteChange> {
-        self.inner.changes.subscribe()
+        let receiver = self.inner.changes.subscribe();
+        if self
+            .inner
+            .listening
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let _ = self
+                .inner
+                .changes
+                .send(da_domain::store::RemoteChange::Resync);
+        }
+        receiver
     }
 
     /// A pooled connection.

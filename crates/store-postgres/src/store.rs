@@ -247,10 +247,9 @@ impl Store for PgStore {
     }
 
     async fn touch_sessions(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {
-        write!(self, None, UNCHECKED, |tx| {
-            sessions::touch(&tx, stamps).await?;
-            Ok(Finish::Quiet(()))
-        })
+        // Each stamp on its own (no transaction): holding a batch's row locks together could
+        // deadlock with a sweep of the same user's sessions.
+        read!(self, |db| sessions::touch(db, stamps))
     }
 
     async fn create_token(
@@ -292,10 +291,8 @@ impl Store for PgStore {
     }
 
     async fn touch_tokens(&self, stamps: &[ActivityStamp]) -> Result<(), StoreError> {
-        write!(self, None, UNCHECKED, |tx| {
-            tokens::touch(&tx, stamps).await?;
-            Ok(Finish::Quiet(()))
-        })
+        // As for sessions: one autocommitted statement per stamp.
+        read!(self, |db| tokens::touch(db, stamps))
     }
 
     async fn create_group(

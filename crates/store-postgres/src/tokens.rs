@@ -115,7 +115,8 @@ pub(crate) async fn list(
         .await?
         .try_get(0)?;
     let select = db
-        .prepare_cached(&format!(
+        // Not cached: each page would stay prepared on the connection for good.
+        .prepare(&format!(
             "SELECT {}, u.email FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
              {} ORDER BY t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
             token_columns("t"),

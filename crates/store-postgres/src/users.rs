@@ -108,16 +108,16 @@ pub(crate) async fn list(
     // The page and the number of all matches in one statement: the window count is taken
     // before LIMIT applies. An empty page (past the end, or `limit = 0` for a count) has no
     // row to carry it, hence the second statement only then.
-    let statement = db
-        .prepare_cached(&format!(
-            "SELECT {USER_COLUMNS}, count(*) OVER () FROM users {} ORDER BY email COLLATE \"C\" \
-             LIMIT {} OFFSET {}",
-            conditions.sql(),
-            filter.limit,
-            filter.offset
-        ))
-        .await?;
-    let found = db.query(&statement, &conditions.params()).await?;
+    // Not a cached statement: every page size and offset would stay prepared on the
+    // connection for good.
+    let page = format!(
+        "SELECT {USER_COLUMNS}, count(*) OVER () FROM users {} ORDER BY email COLLATE \"C\" \
+         LIMIT {} OFFSET {}",
+        conditions.sql(),
+        filter.limit,
+        filter.offset
+    );
+    let found = db.query(page.as_str(), &conditions.params()).await?;
     let total = match found.first() {
         Some(row) => row.try_get::<_, i64>(12)?.max(0) as u64,
         None if filter.offset == 0 && filter.limit > 0 => 0,

@@ -1,4 +1,5 @@
-//! A WHERE clause built from optional filter parts, with its parameters numbered in order.
+//! Clauses built from optional parts, with their parameters numbered in order: a filter's
+//! WHERE, and the SET list of a write that names only the columns it changes.
 
 use tokio_postgres::types::ToSql;
 
@@ -34,6 +35,23 @@ impl Conditions {
         } else {
             format!("WHERE {}", self.clauses.join(" AND "))
         }
+    }
+
+    /// Runs `UPDATE table SET <these, comma-separated> WHERE id = <id>`; the rows it changed.
+    pub async fn update_by_id(
+        mut self,
+        db: &impl deadpool_postgres::GenericClient,
+        table: &str,
+        id: uuid::Uuid,
+    ) -> Result<u64, tokio_postgres::Error> {
+        self.args.push(Box::new(id));
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE id = ${}",
+            self.clauses.join(", "),
+            self.args.len()
+        );
+        let statement = db.prepare_cached(&sql).await?;
+        db.execute(&statement, &self.params()).await
     }
 
     pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {

@@ -1,12 +1,11 @@
 //! Groups' and memberships' SQL.
 
-use crate::conditions::{Arg, Conditions};
+use crate::conditions::Conditions;
 use crate::rows::{self, DbError, group_columns};
 use chrono::{DateTime, Utc};
 use da_domain::store::{GroupChange, GroupFilter, GroupRecord, MemberRecord};
 use da_types::{MembershipSource, Role};
 use deadpool_postgres::GenericClient;
-use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 fn external_ids_json(ids: &[String]) -> serde_json::Value {
@@ -146,37 +145,24 @@ pub(crate) async fn apply(
     at: DateTime<Utc>,
     change: &GroupChange,
 ) -> Result<bool, DbError> {
-    let mut sets: Vec<String> = Vec::new();
-    let mut args: Vec<Arg> = Vec::new();
-    let mut set = |column: &str, value: Arg| {
-        args.push(value);
-        sets.push(format!("{column} = ${}", args.len()));
-    };
-    set("updated_at", Box::new(at));
+    let mut sets = Conditions::default();
+    sets.add("updated_at = ?", vec![Box::new(at)]);
     if let Some(name) = &change.name {
-        set("name", Box::new(name.clone()));
+        sets.add("name = ?", vec![Box::new(name.clone())]);
     }
     if let Some(description) = &change.description {
-        set("description", Box::new(description.clone()));
+        sets.add("description = ?", vec![Box::new(description.clone())]);
     }
     if let Some(role) = change.role {
-        set("role", Box::new(role.map(|r| r.as_str().to_owned())));
+        sets.add(
+            "role = ?",
+            vec![Box::new(role.map(|r| r.as_str().to_owned()))],
+        );
     }
     if let Some(ids) = &change.external_ids {
-        set("external_ids", Box::new(external_ids_json(ids)));
+        sets.add("external_ids = ?", vec![Box::new(external_ids_json(ids))]);
     }
-    args.push(Box::new(id));
-    let sql = format!(
-        "UPDATE groups SET {} WHERE id = ${}",
-        sets.join(", "),
-        args.len()
-    );
-    let params: Vec<&(dyn ToSql + Sync)> = args
-        .iter()
-        .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-        .collect();
-    let statement = db.prepare_cached(&sql).await?;
-    Ok(db.execute(&statement, &params).await? > 0)
+    Ok(sets.update_by_id(db, "groups", id).await? > 0)
 }
 
 /// Deletes the group, its memberships and grants; its members' ids, or `None` for no such

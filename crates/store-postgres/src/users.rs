@@ -1,12 +1,11 @@
 //! Users' SQL. A change writes only the columns it names (`UserChange`), inside the writers'
 //! transaction together with its guards, so concurrent changes of other columns survive.
 
-use crate::conditions::{Arg, Conditions};
+use crate::conditions::Conditions;
 use crate::rows::{self, DbError, USER_COLUMNS};
 use chrono::{DateTime, Utc};
 use da_domain::store::{ActiveChange, SsoIdentity, UserChange, UserFilter, UserRecord};
 use deadpool_postgres::GenericClient;
-use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 pub(crate) const ADMINS: &str = "WHERE role = 'admin'";
@@ -154,52 +153,32 @@ pub(crate) async fn apply(
     at: DateTime<Utc>,
     change: &UserChange,
 ) -> Result<bool, DbError> {
-    let mut sets: Vec<String> = Vec::new();
-    let mut args: Vec<Arg> = Vec::new();
-    let mut set = |column_sql: &str, values: Vec<Arg>| {
-        let mut numbered = column_sql.to_owned();
-        for value in values {
-            args.push(value);
-            numbered = numbered.replacen('?', &format!("${}", args.len()), 1);
-        }
-        sets.push(numbered);
-    };
-    set("updated_at = ?", vec![Box::new(at)]);
+    let mut sets = Conditions::default();
+    sets.add("updated_at = ?", vec![Box::new(at)]);
     if let Some(name) = &change.name {
-        set("name = ?", vec![Box::new(name.clone())]);
+        sets.add("name = ?", vec![Box::new(name.clone())]);
     }
     if let Some(role) = change.role {
-        set("role = ?", vec![Box::new(role.as_str().to_owned())]);
+        sets.add("role = ?", vec![Box::new(role.as_str().to_owned())]);
     }
     match change.active {
-        Some(ActiveChange::Deactivate { by }) => set(
+        Some(ActiveChange::Deactivate { by }) => sets.add(
             "active = false, deactivated_at = ?, deactivated_by = ?",
             vec![Box::new(at), Box::new(by)],
         ),
-        Some(ActiveChange::Activate) => set(
+        Some(ActiveChange::Activate) => sets.add(
             "active = true, deactivated_at = NULL, deactivated_by = NULL",
             vec![],
         ),
         None => {}
     }
     if let Some(hash) = &change.password_hash {
-        set("password_hash = ?", vec![Box::new(hash.clone())]);
+        sets.add("password_hash = ?", vec![Box::new(hash.clone())]);
     }
     if let Some(sso) = change.sso {
-        set("sso = ?", vec![Box::new(sso)]);
+        sets.add("sso = ?", vec![Box::new(sso)]);
     }
-    args.push(Box::new(id));
-    let sql = format!(
-        "UPDATE users SET {} WHERE id = ${}",
-        sets.join(", "),
-        args.len()
-    );
-    let params: Vec<&(dyn ToSql + Sync)> = args
-        .iter()
-        .map(|a| a.as_ref() as &(dyn ToSql + Sync))
-        .collect();
-    let statement = db.prepare_cached(&sql).await?;
-    Ok(db.execute(&statement, &params).await? > 0)
+    Ok(sets.update_by_id(db, "users", id).await? > 0)
 }
 
 /// Stamps a login; `sso` also marks the user as signing in through single sign-on.

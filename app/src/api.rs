@@ -22,6 +22,7 @@ pub async fn login(email: String, password: Secret) -> Result<(), UiError> {
     let request = da_types::LoginRequest {
         email,
         password: password.into_inner(),
+        client: da_types::LoginClient::Browser,
     };
     let token = ctx
         .services

@@ -59,6 +59,15 @@ pub struct Args {
     /// Admin cap on personal access token lifetime, in days [default: unset]
     #[arg(long, env = "DA_PAT_MAX_DAYS")]
     pub pat_max_days: Option<i64>,
+    /// Lifetime of a CLI session's access token, in seconds [default: 900]
+    #[arg(long, env = "DA_CLI_ACCESS_SECONDS")]
+    pub cli_access_seconds: Option<i64>,
+    /// A CLI session ends after this many days without a refresh [default: 30]
+    #[arg(long, env = "DA_CLI_REFRESH_DAYS")]
+    pub cli_refresh_days: Option<i64>,
+    /// A Bearer secret with which a secret scanner may report leaked tokens [default: unset]
+    #[arg(long, env = "DA_LEAK_REPORT_SECRET", hide_env_values = true)]
+    pub leak_report_secret: Option<String>,
     /// Where dataset files live [default: $DA_DATA_DIR/datasets]
     #[arg(long, env = "DA_DATASETS_DIR")]
     pub datasets_dir: Option<PathBuf>,
@@ -199,6 +208,9 @@ struct FileSettings {
     trusted_proxy_hops: Option<usize>,
     session_hours: Option<i64>,
     pat_max_days: Option<i64>,
+    cli_access_seconds: Option<i64>,
+    cli_refresh_days: Option<i64>,
+    leak_report_secret: Option<String>,
     datasets_dir: Option<PathBuf>,
     dataset_max_mb: Option<u64>,
     query_timeout_seconds: Option<u64>,
@@ -249,6 +261,9 @@ pub struct Config {
     pub trusted_proxy_hops: usize,
     pub session_hours: i64,
     pub pat_max_days: Option<i64>,
+    pub cli_access_seconds: i64,
+    pub cli_refresh_days: i64,
+    pub leak_report_secret: Option<String>,
     pub data: DataConfig,
     pub smtp_url: Option<String>,
     pub smtp_from: Option<String>,
@@ -289,6 +304,12 @@ impl std::fmt::Debug for Config {
             .field("bootstrap_token", &redact(&self.bootstrap_token))
             .field("trusted_proxy_hops", &self.trusted_proxy_hops)
             .field("session_hours", &self.session_hours)
+            .field("cli_access_seconds", &self.cli_access_seconds)
+            .field("cli_refresh_days", &self.cli_refresh_days)
+            .field(
+                "leak_report_secret",
+                &self.leak_report_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("pat_max_days", &self.pat_max_days)
             .field("data", &self.data)
             .field("smtp_url", &redact(&self.smtp_url))
@@ -343,6 +364,24 @@ impl Config {
             && !(1..=3650).contains(&days)
         {
             bail!("DA_PAT_MAX_DAYS must be between 1 and 3650");
+        }
+        let cli_access_seconds = args
+            .cli_access_seconds
+            .or(file.cli_access_seconds)
+            .unwrap_or(900);
+        if !(1..=86_400).contains(&cli_access_seconds) {
+            bail!("DA_CLI_ACCESS_SECONDS must be between 1 and 86400");
+        }
+        let cli_refresh_days = args
+            .cli_refresh_days
+            .or(file.cli_refresh_days)
+            .unwrap_or(30);
+        if !(1..=366).contains(&cli_refresh_days) {
+            bail!("DA_CLI_REFRESH_DAYS must be between 1 and 366");
+        }
+        let leak_report_secret = non_empty(args.leak_report_secret.or(file.leak_report_secret));
+        if leak_report_secret.as_ref().is_some_and(|s| s.len() < 16) {
+            bail!("DA_LEAK_REPORT_SECRET must be at least 16 characters");
         }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let data = DataConfig {
@@ -487,6 +526,9 @@ impl Config {
                 .unwrap_or(0),
             session_hours,
             pat_max_days,
+            cli_access_seconds,
+            cli_refresh_days,
+            leak_report_secret,
             data,
             smtp_url,
             smtp_from,

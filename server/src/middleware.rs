@@ -27,6 +27,15 @@ enum Presented {
     Cookie(String),
 }
 
+/// The credential of the `Authorization: Bearer` header, if one is there (for the routes that
+/// accept a secret of their own beside a user's credential).
+pub fn bearer_credential(headers: &HeaderMap) -> Option<String> {
+    match presented_credential(headers) {
+        Presented::Header(token) => Some(token),
+        _ => None,
+    }
+}
+
 fn presented_credential(headers: &HeaderMap) -> Presented {
     if let Some(value) = headers.get(AUTHORIZATION) {
         // A header, if present, wins even when it is invalid.

@@ -151,6 +151,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ServicesConfig {
             jwt_secret: secret,
             session_hours: config.session_hours,
+            cli_access_seconds: config.cli_access_seconds,
+            cli_refresh_days: config.cli_refresh_days,
+            leak_report_secret: config.leak_report_secret.clone(),
             bootstrap_token: config.bootstrap_token.clone(),
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             public_url: config.public_url.clone(),

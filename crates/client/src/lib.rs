@@ -10,6 +10,10 @@ use da_types::{
     SetupRequest, TokenResponse, UpdateUserRequest, User, UserListParams,
 };
 use da_types::{
+    AuditVerification, DeviceApproveRequest, DeviceCodeRequest, DeviceCodeResponse,
+    DeviceTokenRequest, LeakOutcome, LeakReport, LoginClient, RefreshRequest,
+};
+use da_types::{
     CreateGroupRequest, Group, GroupListParams, GroupMember, UpdateGroupRequest, UserGroup,
 };
 use da_types::{
@@ -145,12 +149,82 @@ impl Client {
         Self::send(self.request(Method::GET, "/api/health/detailed")).await
     }
 
+    /// A browser-like session (one long-lived access token).
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenResponse, ClientError> {
+        self.login_as(email, password, LoginClient::Browser).await
+    }
+
+    /// `client: "cli"` gives a short access token and a refresh token (`API.md` §13).
+    pub async fn login_as(
+        &self,
+        email: &str,
+        password: &str,
+        client: LoginClient,
+    ) -> Result<TokenResponse, ClientError> {
         let body = LoginRequest {
             email: email.to_owned(),
             password: password.to_owned(),
+            client,
         };
         Self::send(self.request(Method::POST, "/auth/token").json(&body)).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenResponse, ClientError> {
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        Self::send(self.request(Method::POST, "/auth/refresh").json(&body)).await
+    }
+
+    pub async fn device_code(
+        &self,
+        client_name: Option<&str>,
+    ) -> Result<DeviceCodeResponse, ClientError> {
+        let body = DeviceCodeRequest {
+            client_name: client_name.map(str::to_owned),
+        };
+        Self::send(self.request(Method::POST, "/auth/device/code").json(&body)).await
+    }
+
+    /// One poll; the RFC 8628 answers come back as [`ClientError::Api`] with their `code`.
+    pub async fn device_token(&self, device_code: &str) -> Result<TokenResponse, ClientError> {
+        let body = DeviceTokenRequest {
+            device_code: device_code.to_owned(),
+        };
+        Self::send(self.request(Method::POST, "/auth/device/token").json(&body)).await
+    }
+
+    pub async fn decide_device(&self, user_code: &str, approve: bool) -> Result<(), ClientError> {
+        let body = DeviceApproveRequest {
+            user_code: user_code.to_owned(),
+            approve,
+        };
+        Self::send_empty(
+            self.request(Method::POST, "/auth/device/approve")
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn verify_audit(&self) -> Result<AuditVerification, ClientError> {
+        Self::send(self.request(Method::GET, "/api/admin/audit/verify")).await
+    }
+
+    /// The NDJSON export as it streams: the response, to read line by line.
+    pub async fn export_audit(&self, since_seq: u64) -> Result<reqwest::Response, ClientError> {
+        Self::send_raw(
+            self.request(Method::GET, "/api/admin/audit/export")
+                .query(&[("since_seq", since_seq)]),
+        )
+        .await
+    }
+
+    pub async fn report_leaked(&self, report: &LeakReport) -> Result<LeakOutcome, ClientError> {
+        Self::send(
+            self.request(Method::POST, "/api/tokens/leaked")
+                .json(report),
+        )
+        .await
     }
 
     pub async fn logout(&self) -> Result<(), ClientError> {

@@ -19,8 +19,8 @@ use da_types::audit::{failure, method};
 use da_types::detail::AuthFailure;
 use da_types::validation::{normalize_email, validate_password};
 use da_types::{
-    BootstrapRequest, CredentialInfo, CredentialKind, HealthDetailed, LoginRequest, MeResponse,
-    Role, TokenResponse, UserCount,
+    BootstrapRequest, CredentialInfo, CredentialKind, HealthDetailed, LoginClient, LoginRequest,
+    MeResponse, Role, TokenResponse, UserCount,
 };
 use std::time::Instant;
 use subtle::ConstantTimeEq;
@@ -176,7 +176,7 @@ impl Services {
             password_hash: stored_hash,
             sso: None,
         };
-        self.start_session(&user, &check, client, method::PASSWORD)
+        self.start_session(&user, &check, client, method::PASSWORD, request.client)
             .await
     }
 
@@ -202,16 +202,26 @@ impl Services {
 
     /// Opens a server-side session for `user` and mints its JWT. `check` is what must still
     /// hold when the session is written (see [`crate::store::Store::record_login`]); `method`
-    /// (`da_types::audit::method`) is how the user proved who they are.
+    /// (`da_types::audit::method`) is how the user proved who they are. A CLI session lives
+    /// `cli_refresh_days` from its last refresh and comes with a short access token and its
+    /// first refresh token (`API.md` §13).
     pub(crate) async fn start_session(
         &self,
         user: &UserRecord,
         check: &LoginCheck,
         client: &ClientInfo,
         method: &str,
+        kind: LoginClient,
     ) -> Result<TokenResponse, Error> {
         let now = Utc::now();
-        let expires_at = now + Duration::hours(self.inner.config.session_hours);
+        let config = &self.inner.config;
+        let (expires_at, refresh) = match kind {
+            LoginClient::Browser => (now + Duration::hours(config.session_hours), None),
+            LoginClient::Cli => (
+                now + Duration::days(config.cli_refresh_days),
+                Some(crate::cli_sign_in::new_refresh_token()?),
+            ),
+        };
         let session = SessionRecord {
             id: Uuid::new_v4(),
             user_id: user.id,
@@ -225,13 +235,21 @@ impl Services {
         let row = audit::record(audit::AUTH_LOGIN, format!("session:{}", session.id))
             .by(user.id, &user.email)
             .from_ip(client.ip.as_deref())
-            .with_params(
-                serde_json::json!({ "device_label": session.device_label, "method": method }),
-            );
+            .with_params(serde_json::json!({
+                "device_label": session.device_label,
+                "method": method,
+                "client": kind,
+            }));
         // Taken before the write: a sweep of this user's sessions that lands between the
         // commit and the cache fill below must win.
         let ticket = self.inner.cache.ticket();
-        match self.inner.store.record_login(&session, check, &row).await? {
+        let refresh_hash = refresh.as_ref().map(|secret| pat::hash(secret));
+        match self
+            .inner
+            .store
+            .record_login(&session, refresh_hash.as_deref(), check, &row)
+            .await?
+        {
             LoginOutcome::Recorded => {}
             // The password changed while it was being checked: the one given is no longer it.
             // Single sign-on: another subject took the account's link while this one ran.
@@ -247,18 +265,39 @@ impl Services {
         self.inner
             .cache
             .fill_session(&ticket, session.id, Some(CachedSession::from(&session)));
+        self.session_tokens(user.id, &user.email, user.role, &session, now, refresh)
+    }
+
+    /// The answer of a login or a refresh: an access token for `session` (a CLI session's
+    /// lives `cli_access_seconds`, a browser's as long as the session) and the refresh token.
+    pub(crate) fn session_tokens(
+        &self,
+        user_id: Uuid,
+        email: &str,
+        role: Role,
+        session: &SessionRecord,
+        now: chrono::DateTime<Utc>,
+        refresh_token: Option<String>,
+    ) -> Result<TokenResponse, Error> {
+        let expires_at = match refresh_token {
+            Some(_) => session
+                .expires_at
+                .min(now + Duration::seconds(self.inner.config.cli_access_seconds)),
+            None => session.expires_at,
+        };
         let access_token = self
             .inner
             .keys
-            .mint(user.id, &user.email, session.id, now, expires_at)
+            .mint(user_id, email, session.id, now, expires_at)
             .map_err(|e| Error::internal(format!("could not sign a session token: {e}")))?;
         Ok(TokenResponse {
             access_token,
             token_type: "bearer".into(),
-            user_id: user.id,
-            email: user.email.clone(),
-            role: user.role,
+            user_id,
+            email: email.to_owned(),
+            role,
             expires_at: seconds(expires_at),
+            refresh_token,
         })
     }
 
@@ -316,8 +355,14 @@ impl Services {
             password_hash: user.password_hash.clone(),
             sso: None,
         };
-        self.start_session(&user, &check, client, method::PASSWORD)
-            .await
+        self.start_session(
+            &user,
+            &check,
+            client,
+            method::PASSWORD,
+            LoginClient::Browser,
+        )
+        .await
     }
 
     /// Creates the admin named by `DA_ADMIN_EMAIL` / `DA_ADMIN_PASSWORD` when no admin exists.

@@ -24,6 +24,9 @@ pub enum Error {
     Invalid(String),
     #[error("{detail}")]
     RateLimited { detail: String, retry_after: u64 },
+    /// The device grant has no token (yet): a 400 with its RFC 8628 code.
+    #[error("{}", .0.detail())]
+    DeviceGrant(da_types::DeviceGrantError),
     /// A write lost to a concurrent one; the client may retry.
     #[error("write conflict: {0}")]
     WriteConflict(String),
@@ -86,6 +89,7 @@ impl Error {
             Error::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
             Error::Invalid(detail) => ApiError::new(ErrorCode::Invalid, detail),
             Error::RateLimited { detail, .. } => ApiError::new(ErrorCode::RateLimited, detail),
+            Error::DeviceGrant(why) => ApiError::new(why.code(), why.detail()),
             Error::WriteConflict(cause) => {
                 tracing::warn!(%cause, "a write lost to a concurrent one");
                 ApiError::new(ErrorCode::Conflict, details::WRITE_CONFLICT)

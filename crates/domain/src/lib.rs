@@ -8,14 +8,17 @@
 //! Modules import each other without cycles (a test in `tests/` checks it): the leaves are
 //! `store`, `error`, `principal`, `params`, `policy`, `cache`; `services` holds the shared
 //! state; the feature modules (`auth`, `users`, `sessions`, `tokens`, `password_changes`,
-//! `links`, `audit_log`, `distribution`, `groups`, `oidc`) each add methods to [`Services`].
+//! `links`, `audit_log`, `distribution`, `groups`, `oidc`, `cli_sign_in`, `leaks`) each add methods
+//! to [`Services`].
 
 pub mod audit;
+pub mod audit_chain;
 pub mod audit_log;
 pub mod auth;
 pub mod brakes;
 pub mod cache;
 pub mod checksum;
+pub mod cli_sign_in;
 pub mod dashboard;
 pub mod data;
 pub mod datasets;
@@ -24,6 +27,7 @@ pub mod engine;
 pub mod error;
 pub mod groups;
 pub mod jwt;
+pub mod leaks;
 pub mod links;
 pub mod mail;
 pub mod oidc;

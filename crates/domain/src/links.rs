@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// How long a mailer may take before the link counts as not sent.
-const MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+pub(crate) const MAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl LinkKind {
     pub fn lifetime(self) -> Duration {

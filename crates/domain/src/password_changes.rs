@@ -206,8 +206,14 @@ impl Services {
             password_hash: Some(password_hash),
             sso: None,
         };
-        self.start_session(&user, &check, client, da_types::audit::method::LINK)
-            .await
+        self.start_session(
+            &user,
+            &check,
+            client,
+            da_types::audit::method::LINK,
+            da_types::LoginClient::Browser,
+        )
+        .await
     }
 
     /// `POST /api/me/password`: needs the current password, which is checked behind the same

@@ -4,51 +4,37 @@
 
 use sha2::{Digest, Sha256};
 
-pub const PREFIX: &str = "da_pat_";
-pub const LENGTH: usize = 45;
-const RANDOM_CHARS: usize = 32;
-const CHECKSUM_CHARS: usize = 6;
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+use da_types::pat_format::{ALPHABET, RANDOM_CHARS, checksum};
+pub use da_types::pat_format::{LENGTH, PREFIX, is_well_formed};
 
-/// CRC-32 (IEEE) in base62, most significant digit first, left-padded with `0`.
-fn checksum(body: &str) -> String {
-    let mut value = crc32fast::hash(body.as_bytes());
-    let mut digits = [b'0'; CHECKSUM_CHARS];
-    for slot in digits.iter_mut().rev() {
-        *slot = ALPHABET[(value % 62) as usize];
-        value /= 62;
+/// `count` characters of `alphabet` (at most 256 of them), each equally likely, from the OS
+/// CSPRNG.
+pub fn random_chars(alphabet: &[u8], count: usize) -> Result<String, getrandom::Error> {
+    let size = alphabet.len();
+    // Rejection sampling: only bytes below the largest multiple of the alphabet's size.
+    let limit = 256 - 256 % size;
+    let mut out = String::with_capacity(count);
+    let mut buffer = [0u8; 64];
+    while out.len() < count {
+        getrandom::fill(&mut buffer)?;
+        for byte in buffer.iter().filter(|b| usize::from(**b) < limit) {
+            if out.len() == count {
+                break;
+            }
+            out.push(alphabet[usize::from(*byte) % size] as char);
+        }
     }
-    String::from_utf8_lossy(&digits).into_owned()
+    Ok(out)
 }
 
 /// A new token.
 pub fn generate() -> Result<String, getrandom::Error> {
     let mut body = String::with_capacity(LENGTH);
     body.push_str(PREFIX);
-    let mut buffer = [0u8; 64];
-    while body.len() < PREFIX.len() + RANDOM_CHARS {
-        getrandom::fill(&mut buffer)?;
-        // Rejection sampling keeps every character equally likely (248 = 4 × 62).
-        for byte in buffer.iter().filter(|b| **b < 248) {
-            if body.len() == PREFIX.len() + RANDOM_CHARS {
-                break;
-            }
-            body.push(ALPHABET[(*byte % 62) as usize] as char);
-        }
-    }
+    body.push_str(&random_chars(ALPHABET, RANDOM_CHARS)?);
     let sum = checksum(&body);
     body.push_str(&sum);
     Ok(body)
-}
-
-/// Shape and checksum; checked before any lookup, so garbage never reaches the store.
-pub fn is_well_formed(token: &str) -> bool {
-    token.len() == LENGTH
-        && token.starts_with(PREFIX)
-        && token[PREFIX.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
-        && checksum(&token[..LENGTH - CHECKSUM_CHARS]) == token[LENGTH - CHECKSUM_CHARS..]
 }
 
 /// What the store keeps and looks tokens up by: hex SHA-256 of the whole token.

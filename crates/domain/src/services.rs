@@ -21,6 +21,12 @@ pub struct ServicesConfig {
     pub jwt_secret: Vec<u8>,
     /// Lifetime of a login session.
     pub session_hours: i64,
+    /// Lifetime of a CLI session's access token (`DA_CLI_ACCESS_SECONDS`).
+    pub cli_access_seconds: i64,
+    /// A CLI session ends after this many days without a refresh (`DA_CLI_REFRESH_DAYS`).
+    pub cli_refresh_days: i64,
+    /// `DA_LEAK_REPORT_SECRET`: lets a secret scanner report leaked tokens.
+    pub leak_report_secret: Option<String>,
     /// Unlocks `/auth/bootstrap` after the first admin exists.
     pub bootstrap_token: Option<String>,
     /// How many Argon2id hashes may run at once.
@@ -39,6 +45,12 @@ impl std::fmt::Debug for ServicesConfig {
         f.debug_struct("ServicesConfig")
             .field("jwt_secret", &"<redacted>")
             .field("session_hours", &self.session_hours)
+            .field("cli_access_seconds", &self.cli_access_seconds)
+            .field("cli_refresh_days", &self.cli_refresh_days)
+            .field(
+                "leak_report_secret",
+                &self.leak_report_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field(
                 "bootstrap_token",
                 &self.bootstrap_token.as_ref().map(|_| "<redacted>"),

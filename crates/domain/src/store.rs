@@ -86,6 +86,116 @@ pub struct SessionRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// A refresh token of a CLI session, as stored: only the SHA-256 (hex) of the secret. Every
+/// token of one session is one family: spending a token issues the next; presenting a spent
+/// one again revokes the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub token_hash: String,
+    pub session_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub spent_at: Option<DateTime<Utc>>,
+}
+
+/// A refresh: spend `presented`, issue `next`, and keep the session alive until `expires_at`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshRotation {
+    pub presented_hash: String,
+    pub next_hash: String,
+    pub at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for RefreshRotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRotation")
+            .field("at", &self.at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The presented token is spent and the next one issued: the session as it is now.
+    Rotated(SessionRecord),
+    /// No such token, or its session is revoked or expired; nothing written.
+    Invalid,
+    /// The token was spent already: the session is revoked now (every token of the family
+    /// with it) and the reuse audited.
+    Reused(Uuid),
+}
+
+/// What became of a device code (RFC 8628).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDecision {
+    Pending,
+    Approved(Uuid),
+    Denied,
+}
+
+/// A device authorization request, as stored: the device code and the user code only as
+/// SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceGrantRecord {
+    pub device_hash: String,
+    pub user_code_hash: String,
+    pub client_name: String,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The least seconds between two polls; `slow_down` raises it.
+    pub interval_seconds: u32,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub decision: DeviceDecision,
+}
+
+/// What a poll of a device code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevicePoll {
+    /// No such code (never issued, expired and swept, or already used).
+    Unknown,
+    Expired,
+    /// Polled sooner than its interval after the previous poll; the interval grew by `slow_down`.
+    SlowDown,
+    Pending,
+    /// Denied: the code is gone now.
+    Denied,
+    /// Approved by this user: the code is spent now, by this poll alone.
+    Approved {
+        user_id: Uuid,
+        client_name: String,
+    },
+}
+
+/// What a poll at `at` finds of `grant`: the rule every store applies inside its transaction.
+/// `grace` is how much sooner than the interval a poll may come (timers are not exact).
+pub fn poll_outcome(
+    grant: &DeviceGrantRecord,
+    at: DateTime<Utc>,
+    grace: chrono::Duration,
+) -> DevicePoll {
+    if grant.expires_at <= at {
+        return DevicePoll::Expired;
+    }
+    match grant.decision {
+        DeviceDecision::Approved(user_id) => DevicePoll::Approved {
+            user_id,
+            client_name: grant.client_name.clone(),
+        },
+        DeviceDecision::Denied => DevicePoll::Denied,
+        DeviceDecision::Pending => match grant.last_poll_at {
+            Some(last)
+                if at - last + grace
+                    < chrono::Duration::seconds(i64::from(grant.interval_seconds)) =>
+            {
+                DevicePoll::SlowDown
+            }
+            _ => DevicePoll::Pending,
+        },
+    }
+}
+
 /// Which credential performed an audited action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CredentialRef {
@@ -507,6 +617,10 @@ pub enum CreateOutcome {
 
 /// Storage of users, sessions, tokens, one-time links and the audit log.
 ///
+/// Every audit row is appended to the hash chain of [`crate::audit_chain`] by the statement
+/// that inserts it, in the transaction of the change it records; concurrent writers never give
+/// two rows one `seq`.
+///
 /// One contract test suite (`da-store-contract`) runs against every implementation; a backend
 /// is correct when it passes it, concurrency cases included.
 #[async_trait]
@@ -582,12 +696,55 @@ pub trait Store: Send + Sync + 'static {
     /// Atomic with `check`: nothing is written unless the user still exists, is active and (when
     /// given) still has the password hash that was verified, so a login that raced a password
     /// change or a deactivation cannot leave a session behind the sweep.
+    ///
+    /// A CLI session comes with the hash of its first refresh token, stored with it.
     async fn record_login(
         &self,
         session: &SessionRecord,
+        refresh_hash: Option<&str>,
         check: &LoginCheck,
         audit: &AuditRecord,
     ) -> Result<LoginOutcome, StoreError>;
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
+    /// Spends a refresh token. Atomic: of two refreshes with one token, one rotates and the
+    /// other finds it spent. Rotating writes `rotated` (moving the session's `expires_at` and
+    /// `last_active_at`); a reuse revokes the session, spends every token of it and writes
+    /// `reused`.
+    async fn rotate_refresh(
+        &self,
+        rotation: &RefreshRotation,
+        rotated: &AuditRecord,
+        reused: &AuditRecord,
+    ) -> Result<RefreshOutcome, StoreError>;
+
+    /// Stores a new device request with its audit row; requests expired by its `created_at`
+    /// are swept.
+    async fn create_device_grant(
+        &self,
+        grant: &DeviceGrantRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    async fn device_grant(
+        &self,
+        user_code_hash: &str,
+    ) -> Result<Option<DeviceGrantRecord>, StoreError>;
+    /// Approves or denies a pending, unexpired request (`decision` is not `Pending`); `false`
+    /// (nothing written) when there is none. Atomic: of two decisions, the first holds.
+    async fn decide_device_grant(
+        &self,
+        user_code_hash: &str,
+        decision: DeviceDecision,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError>;
+    /// One poll at `at` (see [`DevicePoll`]); `grace_ms` is how much sooner than the interval a
+    /// poll may come without `slow_down`. Atomic: an approved code is handed out once.
+    async fn poll_device_grant(
+        &self,
+        device_hash: &str,
+        at: DateTime<Utc>,
+        grace_ms: i64,
+    ) -> Result<DevicePoll, StoreError>;
     async fn session_by_id(&self, id: Uuid) -> Result<Option<SessionRecord>, StoreError>;
     /// Marks the session revoked (if it is not already); `false` when no such session exists.
     /// The audit row is written only when this call revoked it.
@@ -775,6 +932,12 @@ pub trait Store: Send + Sync + 'static {
     /// What the other replicas broadcast, from now on; `None` when there can be none.
     fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>>;
 
+    /// Up to `limit` rows with `seq > after_seq`, by `seq`, with their chain hashes.
+    async fn audit_chain(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::audit_chain::ChainedAudit>, StoreError>;
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;

@@ -4,10 +4,10 @@ use crate::fixtures::{add_user, audited, link, now, row, session, sync_row, toke
 use chrono::Duration;
 use da_domain::store::{
     ActiveChange, ActivityStamp, AddMemberOutcome, AuditFilter, CreateGuard, CreateOutcome,
-    CredentialRef, DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange,
-    GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome,
-    RemoveMemberOutcome, SessionSweep, SsoIdentity, Store, TokenFilter, UpdateOutcome, UserChange,
-    UserFilter,
+    CredentialRef, DatasetChange, DatasetRecord, DeleteOutcome, DeviceDecision, DeviceGrantRecord,
+    DevicePoll, GrantOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind,
+    LoginCheck, LoginOutcome, RefreshOutcome, RefreshRotation, RemoveMemberOutcome, SessionSweep,
+    SsoIdentity, Store, TokenFilter, UpdateOutcome, UserChange, UserFilter,
 };
 use da_types::{CredentialKind, MembershipSource, Role, TokenStatus};
 use std::sync::Arc;
@@ -270,6 +270,7 @@ pub async fn a_user_change_writes_only_its_columns(db: Db) {
     for s in [&kept, &swept] {
         db.record_login(
             s,
+            None,
             &LoginCheck {
                 password_hash: None,
                 ..Default::default()
@@ -446,6 +447,7 @@ pub async fn deleting_a_user_takes_their_credentials_and_keeps_the_audit(db: Db)
     let live = session(ann.id, Duration::hours(1));
     db.record_login(
         &live,
+        None,
         &LoginCheck {
             password_hash: None,
             ..Default::default()
@@ -566,7 +568,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     };
     let first = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.record_login(&first, &verified, &row("auth.login"))
+        db.record_login(&first, None, &verified, &row("auth.login"))
             .await
             .unwrap(),
         LoginOutcome::Recorded
@@ -581,7 +583,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     // A single sign-on login marks the user `sso`, and needs no password.
     let by_sso = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.record_login(&by_sso, &sso_as("sub-ann"), &row("auth.login"))
+        db.record_login(&by_sso, None, &sso_as("sub-ann"), &row("auth.login"))
             .await
             .unwrap(),
         LoginOutcome::Recorded
@@ -599,7 +601,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     // The same email at the same provider under another subject is someone else.
     let intruder = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.record_login(&intruder, &sso_as("sub-eve"), &row("auth.login"))
+        db.record_login(&intruder, None, &sso_as("sub-eve"), &row("auth.login"))
             .await
             .unwrap(),
         LoginOutcome::OtherIdentity
@@ -613,6 +615,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     assert_eq!(
         db.record_login(
             &session(ann.id, Duration::hours(1)),
+            None,
             &moved,
             &row("auth.login")
         )
@@ -624,6 +627,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     assert_eq!(db.sso_identity_of(Uuid::new_v4()).await.unwrap(), None);
     db.record_login(
         &session(ann.id, Duration::hours(1)),
+        None,
         &verified,
         &row("auth.login"),
     )
@@ -649,7 +653,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     );
     let late = session(ann.id, Duration::hours(1));
     assert_eq!(
-        db.record_login(&late, &verified, &row("auth.login"))
+        db.record_login(&late, None, &verified, &row("auth.login"))
             .await
             .unwrap(),
         LoginOutcome::PasswordChanged
@@ -675,6 +679,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     assert_eq!(
         db.record_login(
             &session(ann.id, Duration::hours(1)),
+            None,
             &LoginCheck {
                 password_hash: None,
                 ..Default::default()
@@ -688,6 +693,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     assert_eq!(
         db.record_login(
             &session(Uuid::new_v4(), Duration::hours(1)),
+            None,
             &LoginCheck {
                 password_hash: None,
                 ..Default::default()
@@ -719,16 +725,16 @@ pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
         ..Default::default()
     };
     let older = session(ann.id, Duration::hours(1));
-    db.record_login(&older, &none, &row("auth.login"))
+    db.record_login(&older, None, &none, &row("auth.login"))
         .await
         .unwrap();
     let mut newer = session(ann.id, Duration::hours(1));
     newer.created_at = older.created_at + Duration::seconds(1);
-    db.record_login(&newer, &none, &row("auth.login"))
+    db.record_login(&newer, None, &none, &row("auth.login"))
         .await
         .unwrap();
     let expired = session(ann.id, Duration::seconds(-1));
-    db.record_login(&expired, &none, &row("auth.login"))
+    db.record_login(&expired, None, &none, &row("auth.login"))
         .await
         .unwrap();
 
@@ -772,7 +778,7 @@ pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
     );
 
     let another = session(ann.id, Duration::hours(1));
-    db.record_login(&another, &none, &row("auth.login"))
+    db.record_login(&another, None, &none, &row("auth.login"))
         .await
         .unwrap();
     let revoked = db
@@ -1217,6 +1223,7 @@ pub async fn concurrent_flushes_of_one_token_all_succeed(db: Db) {
     let live = session(ann.id, Duration::hours(1));
     db.record_login(
         &live,
+        None,
         &LoginCheck {
             password_hash: None,
             ..Default::default()
@@ -1259,6 +1266,9 @@ fn services(db: &Db) -> da_domain::Services {
         da_domain::ServicesConfig {
             jwt_secret: vec![7; 32],
             session_hours: 1,
+            cli_access_seconds: 900,
+            cli_refresh_days: 30,
+            leak_report_secret: None,
             bootstrap_token: None,
             hash_concurrency: 1,
             public_url: None,
@@ -2152,4 +2162,319 @@ pub async fn a_replica_never_hears_its_own_broadcasts(db: Db) {
             );
         }
     }
+}
+
+/// Every audited write of many writers at once extends one chain: `seq` runs 1..=N without a
+/// gap or a repeat, and every hash checks out.
+pub async fn the_audit_chain_holds_under_concurrent_writers(db: Db) {
+    let owner = add_user(&db, "chain@example.com", Role::Analyst).await;
+    let mut writers = JoinSet::new();
+    for n in 0..8 {
+        let db = db.clone();
+        writers.spawn(async move {
+            for i in 0..15 {
+                match i % 3 {
+                    // Standalone rows (DuckDB batches them; PostgreSQL autocommits them).
+                    0 => db.insert_audit(&row("query.run")).await.unwrap(),
+                    // Rows in a write transaction with a guard.
+                    1 => {
+                        let secret = da_domain::pat::generate().unwrap();
+                        db.create_token(&token(owner.id, &secret), &row("token.create"))
+                            .await
+                            .unwrap();
+                    }
+                    _ => {
+                        add_user(&db, &format!("w{n}-{i}@example.com"), Role::Viewer).await;
+                    }
+                }
+            }
+        });
+    }
+    writers.join_all().await;
+    let rows = db.audit_chain(0, 10_000).await.unwrap();
+    assert_eq!(rows.len(), 1 + 8 * 15);
+    let mut check = da_domain::audit_chain::ChainCheck::default();
+    for (i, chained) in rows.iter().enumerate() {
+        assert_eq!(chained.seq, i as u64 + 1);
+        assert!(check.push(chained), "row {} does not chain", chained.seq);
+    }
+    // Paging by seq gives the same rows.
+    let tail = db.audit_chain(100, 10).await.unwrap();
+    assert_eq!(
+        tail.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (101..=110).collect::<Vec<_>>()
+    );
+}
+
+fn rotation(presented: &str, next: &str) -> RefreshRotation {
+    let at = now();
+    RefreshRotation {
+        presented_hash: presented.into(),
+        next_hash: next.into(),
+        at,
+        expires_at: at + Duration::days(30),
+    }
+}
+
+/// A refresh token is spent once: presenting it again revokes the session and every token of
+/// its family; of refreshes racing with one token, one rotates and the rest find it spent.
+pub async fn a_refresh_token_rotates_once_and_a_reuse_revokes_the_family(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let cli = session(ann.id, Duration::days(1));
+    assert_eq!(
+        db.record_login(
+            &cli,
+            Some("rt-1"),
+            &LoginCheck::default(),
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::Recorded
+    );
+    let first = db.refresh_token("rt-1").await.unwrap().unwrap();
+    assert_eq!((first.session_id, first.spent_at), (cli.id, None));
+
+    let step = rotation("rt-1", "rt-2");
+    match db
+        .rotate_refresh(
+            &step,
+            &row("session.refresh"),
+            &row("session.refresh_reuse"),
+        )
+        .await
+        .unwrap()
+    {
+        RefreshOutcome::Rotated(session) => {
+            assert_eq!(session.id, cli.id);
+            assert_eq!(session.expires_at, step.expires_at);
+            assert!(session.last_active_at >= step.at);
+        }
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    assert!(
+        db.refresh_token("rt-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .spent_at
+            .is_some()
+    );
+    assert_eq!(audited(&db, "session.refresh").await, 1);
+    assert_eq!(
+        db.rotate_refresh(&rotation("rt-nope", "rt-x"), &row("a"), &row("b"))
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+
+    // The spent one again: the whole family goes.
+    assert_eq!(
+        db.rotate_refresh(
+            &rotation("rt-1", "rt-3"),
+            &row("session.refresh"),
+            &row("session.refresh_reuse")
+        )
+        .await
+        .unwrap(),
+        RefreshOutcome::Reused(cli.id)
+    );
+    assert!(
+        db.session_by_id(cli.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        db.refresh_token("rt-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .spent_at
+            .is_some()
+    );
+    assert_eq!(db.refresh_token("rt-3").await.unwrap(), None);
+    assert_eq!(audited(&db, "session.refresh_reuse").await, 1);
+    // The newest token of a revoked session is no good either, and reuses of a dead family
+    // are not audited again.
+    assert_eq!(
+        db.rotate_refresh(
+            &rotation("rt-2", "rt-4"),
+            &row("a"),
+            &row("session.refresh_reuse")
+        )
+        .await
+        .unwrap(),
+        RefreshOutcome::Invalid
+    );
+    assert_eq!(audited(&db, "session.refresh_reuse").await, 1);
+
+    // Racing refreshes with one token, on fresh sessions.
+    for round in 0..5 {
+        let s = session(ann.id, Duration::days(1));
+        let hash = format!("race-{round}");
+        db.record_login(&s, Some(&hash), &LoginCheck::default(), &row("auth.login"))
+            .await
+            .unwrap();
+        let mut racers = JoinSet::new();
+        for n in 0..6 {
+            let (db, hash) = (db.clone(), hash.clone());
+            racers.spawn(async move {
+                db.rotate_refresh(
+                    &rotation(&hash, &format!("{hash}-next-{n}")),
+                    &row("session.refresh"),
+                    &row("session.refresh_reuse"),
+                )
+                .await
+                .unwrap()
+            });
+        }
+        let outcomes = racers.join_all().await;
+        let rotated = outcomes
+            .iter()
+            .filter(|o| matches!(o, RefreshOutcome::Rotated(_)))
+            .count();
+        let reused = outcomes
+            .iter()
+            .filter(|o| matches!(o, RefreshOutcome::Reused(_)))
+            .count();
+        assert_eq!(rotated, 1, "round {round}: {outcomes:?}");
+        // The first reuse revokes the session; later ones find it revoked.
+        assert!(reused >= 1, "round {round}: {outcomes:?}");
+        assert!(
+            db.session_by_id(s.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+    }
+}
+
+fn grant(device: &str, user_code: &str, lifetime: Duration) -> DeviceGrantRecord {
+    let at = now();
+    DeviceGrantRecord {
+        device_hash: device.into(),
+        user_code_hash: user_code.into(),
+        client_name: "laptop".into(),
+        ip: Some("192.0.2.7".into()),
+        created_at: at,
+        expires_at: at + lifetime,
+        interval_seconds: 5,
+        last_poll_at: None,
+        decision: DeviceDecision::Pending,
+    }
+}
+
+/// A device request is polled, slowed down, decided once, and handed out once.
+pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
+    let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    let pending = grant("dev-1", "code-1", Duration::minutes(10));
+    db.create_device_grant(&pending, &row("device.request"))
+        .await
+        .unwrap();
+    let found = db.device_grant("code-1").await.unwrap().unwrap();
+    assert_eq!(found, pending);
+    assert_eq!(db.device_grant("code-x").await.unwrap(), None);
+
+    assert_eq!(
+        db.poll_device_grant("dev-1", now(), 1000).await.unwrap(),
+        DevicePoll::Pending
+    );
+    // Again at once: too soon, and the interval grows.
+    assert_eq!(
+        db.poll_device_grant("dev-1", now(), 1000).await.unwrap(),
+        DevicePoll::SlowDown
+    );
+    let slowed = db.device_grant("code-1").await.unwrap().unwrap();
+    assert_eq!(slowed.interval_seconds, 10);
+    assert_eq!(
+        db.poll_device_grant("dev-1", now() + Duration::seconds(11), 1000)
+            .await
+            .unwrap(),
+        DevicePoll::Pending
+    );
+    assert_eq!(
+        db.poll_device_grant("dev-unknown", now(), 1000)
+            .await
+            .unwrap(),
+        DevicePoll::Unknown
+    );
+
+    // Two decisions at once: the first holds.
+    let mut deciders = JoinSet::new();
+    for approve in [true, false, true, false] {
+        let db = db.clone();
+        deciders.spawn(async move {
+            let decision = match approve {
+                true => DeviceDecision::Approved(ann.id),
+                false => DeviceDecision::Denied,
+            };
+            db.decide_device_grant("code-1", decision, now(), &row("device.decide"))
+                .await
+                .unwrap()
+        });
+    }
+    let decided = deciders.join_all().await;
+    assert_eq!(decided.iter().filter(|d| **d).count(), 1, "{decided:?}");
+    assert_eq!(audited(&db, "device.decide").await, 1);
+    let decision = db.device_grant("code-1").await.unwrap().unwrap().decision;
+
+    // Polls racing for the answer: one gets it, the code is gone for the rest.
+    let mut pollers = JoinSet::new();
+    for _ in 0..6 {
+        let db = db.clone();
+        pollers.spawn(async move {
+            db.poll_device_grant("dev-1", now() + Duration::seconds(30), 1000)
+                .await
+                .unwrap()
+        });
+    }
+    let polls = pollers.join_all().await;
+    let answered: Vec<&DevicePoll> = polls
+        .iter()
+        .filter(|p| **p != DevicePoll::Unknown)
+        .collect();
+    assert_eq!(answered.len(), 1, "{polls:?}");
+    match decision {
+        DeviceDecision::Approved(user) => assert_eq!(
+            answered[0],
+            &DevicePoll::Approved {
+                user_id: user,
+                client_name: "laptop".into()
+            }
+        ),
+        _ => assert_eq!(answered[0], &DevicePoll::Denied),
+    }
+    assert_eq!(db.device_grant("code-1").await.unwrap(), None);
+
+    // An expired request is neither decided nor handed out, and the next request sweeps it.
+    let stale = grant("dev-2", "code-2", Duration::seconds(1));
+    db.create_device_grant(&stale, &row("device.request"))
+        .await
+        .unwrap();
+    let later = now() + Duration::seconds(2);
+    assert!(
+        !db.decide_device_grant("code-2", DeviceDecision::Approved(ann.id), later, &row("x"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.poll_device_grant("dev-2", later, 1000).await.unwrap(),
+        DevicePoll::Expired
+    );
+    let stale = grant("dev-3", "code-3", Duration::seconds(-1));
+    db.create_device_grant(&stale, &row("device.request"))
+        .await
+        .unwrap();
+    db.create_device_grant(
+        &grant("dev-4", "code-4", Duration::minutes(10)),
+        &row("device.request"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.device_grant("code-3").await.unwrap(), None);
 }

@@ -63,7 +63,10 @@ macro_rules! store_contract_tests {
             a_flood_of_audit_rows_lands_every_row_once,
             datasets_are_put_replaced_changed_granted_and_deleted,
             a_shared_secret_is_stored_once_even_when_racing,
-            a_replica_never_hears_its_own_broadcasts
+            a_replica_never_hears_its_own_broadcasts,
+            the_audit_chain_holds_under_concurrent_writers,
+            a_refresh_token_rotates_once_and_a_reuse_revokes_the_family,
+            a_device_grant_is_decided_once_and_handed_out_once
         );
     };
 }

@@ -2,12 +2,30 @@
 
 use crate::conditions::Conditions;
 use crate::rows::{AUDIT_COLUMNS, audit_from_row, credential_kind_str, ts};
+use chrono::SubsecRound;
+use da_domain::audit_chain::{self, ChainedAudit};
 use da_domain::store::{AuditFilter, AuditRecord};
 use duckdb::{Connection, params, params_from_iter};
 
+/// Appends the row to the hash chain. The head moves in the same transaction (one row,
+/// updated with `RETURNING`: DuckDB has no data-modifying CTE to make it one statement), and
+/// the single writer orders appends.
 pub(crate) fn insert(conn: &Connection, audit: &AuditRecord) -> Result<(), duckdb::Error> {
+    // Stored to the microsecond, as hashed.
+    let audit = &AuditRecord {
+        at: audit.at.trunc_subsecs(6),
+        ..audit.clone()
+    };
+    let (seq, hash): (i64, String) = conn
+        .prepare_cached(
+            "UPDATE audit_chain SET seq = seq + 1, \
+             hash = sha256(hash || ? || CAST(seq + 1 AS VARCHAR) || '}') RETURNING seq, hash",
+        )?
+        .query_row([audit_chain::canonical_head(audit)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
     conn.prepare_cached(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO audit_log ({AUDIT_COLUMNS}, seq, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))?
     .execute(params![
         audit.id.to_string(),
@@ -20,8 +38,64 @@ pub(crate) fn insert(conn: &Connection, audit: &AuditRecord) -> Result<(), duckd
         audit.ip,
         audit.credential.map(|c| credential_kind_str(c.kind)),
         audit.credential.map(|c| c.id.to_string()),
+        seq,
+        hash,
     ])?;
     Ok(())
+}
+
+/// Rows after `after_seq`, in chain order.
+pub(crate) fn chain(
+    conn: &Connection,
+    after_seq: u64,
+    limit: u32,
+) -> Result<Vec<ChainedAudit>, duckdb::Error> {
+    let mut select = conn.prepare_cached(&format!(
+        "SELECT {AUDIT_COLUMNS}, seq, coalesce(hash, '') FROM audit_log \
+         WHERE seq > ? ORDER BY seq LIMIT ?"
+    ))?;
+    select
+        .query_map(params![after_seq as i64, limit], |row| {
+            Ok(ChainedAudit {
+                record: audit_from_row(row)?,
+                seq: row.get::<_, i64>(10)? as u64,
+                hash: row.get(11)?,
+            })
+        })?
+        .collect()
+}
+
+/// Hashes rows that have a `seq` but no `hash` yet (the rows a migration numbered), in order,
+/// after the chain's head; how many it hashed.
+pub(crate) fn chain_unhashed(conn: &mut Connection) -> Result<u64, duckdb::Error> {
+    let tx = conn.transaction()?;
+    let mut previous: String =
+        tx.query_row("SELECT hash FROM audit_chain", [], |row| row.get(0))?;
+    let rows: Vec<(i64, AuditRecord)> = tx
+        .prepare(&format!(
+            "SELECT {AUDIT_COLUMNS}, seq FROM audit_log WHERE hash IS NULL ORDER BY seq"
+        ))?
+        .query_map([], |row| Ok((row.get(10)?, audit_from_row(row)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some((last_seq, _)) = rows.last() else {
+        return Ok(0);
+    };
+    let last_seq = *last_seq;
+    {
+        let mut update = tx.prepare("UPDATE audit_log SET hash = ? WHERE id = ?")?;
+        for (seq, record) in &rows {
+            let hash =
+                audit_chain::link(&previous, &audit_chain::canonical_head(record), *seq as u64);
+            update.execute(params![hash, record.id.to_string()])?;
+            previous = hash;
+        }
+    }
+    tx.execute(
+        "UPDATE audit_chain SET seq = ?, hash = ?",
+        params![last_seq, previous],
+    )?;
+    tx.commit()?;
+    Ok(rows.len() as u64)
 }
 
 /// The WHERE clause of a filter; with `paged`, also the cursor position.

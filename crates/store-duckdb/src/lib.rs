@@ -1,13 +1,14 @@
 //! The [`Store`](da_domain::Store) on an embedded DuckDB file.
 //!
 //! SQL lives only in this crate, one module per concern (`users`, `sessions`, `tokens`,
-//! `links`, `audit`); `pool` owns the connections and the one "write + audit row in one
+//! `links`, `audit`, `devices`); `pool` owns the connections and the one "write + audit row in one
 //! transaction" helper; `store` maps the trait onto them; `rows` and `errors` convert values
 //! and driver errors; `migrate` brings a file's schema up to date.
 
 mod audit;
 mod conditions;
 mod datasets;
+mod devices;
 mod errors;
 mod groups;
 mod links;

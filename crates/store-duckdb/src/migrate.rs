@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "secrets",
         sql: include_str!("../migrations/0008_secrets.sql"),
     },
+    Migration {
+        version: 9,
+        name: "cli_sessions_and_audit_chain",
+        sql: include_str!("../migrations/0009_cli_sessions_and_audit_chain.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -51,6 +51,16 @@ impl DuckDbStore {
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let mut conn = migrate::open_connection(path)?;
         let schema_version = migrate::migrate(&mut conn, path)?;
+        let hashed = crate::audit::chain_unhashed(&mut conn).map_err(|err| OpenError::Open {
+            path: path.to_owned(),
+            message: format!("could not hash the audit log: {err}"),
+        })?;
+        if hashed > 0 {
+            tracing::info!(
+                rows = hashed,
+                "added the audit log's earlier rows to its hash chain"
+            );
+        }
         Ok(DuckDbStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),

@@ -3,15 +3,16 @@
 //! change roll the whole transaction back.
 
 use crate::pool::{DuckDbStore, Finish};
-use crate::{audit, datasets, groups, links, sessions, tokens, users};
+use crate::{audit, datasets, devices, groups, links, sessions, tokens, users};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use da_domain::cache::Invalidation;
 use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
-    DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
-    GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
-    PasswordNews, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
+    DatasetChange, DatasetRecord, DeleteOutcome, DeviceDecision, DeviceGrantRecord, DevicePoll,
+    GrantOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck,
+    LoginOutcome, MemberRecord, OneTimeToken, PasswordNews, RefreshOutcome, RefreshRecord,
+    RefreshRotation, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
     Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange,
     UserFilter, UserRecord,
 };
@@ -174,10 +175,12 @@ impl Store for DuckDbStore {
     async fn record_login(
         &self,
         session: &SessionRecord,
+        refresh_hash: Option<&str>,
         check: &LoginCheck,
         audit: &AuditRecord,
     ) -> Result<LoginOutcome, StoreError> {
         let (session, check) = (session.clone(), check.clone());
+        let refresh_hash = refresh_hash.map(str::to_owned);
         self.write_audited(Some(audit), move |tx| {
             match users::active(tx, session.user_id)? {
                 None => return Ok(Finish::Refused(LoginOutcome::UserGone)),
@@ -198,8 +201,99 @@ impl Store for DuckDbStore {
                 return Ok(Finish::Refused(LoginOutcome::OtherIdentity));
             }
             sessions::insert(tx, &session)?;
+            if let Some(hash) = &refresh_hash {
+                devices::insert_refresh(tx, hash, session.id, session.created_at)?;
+            }
             users::stamp_login(tx, session.user_id, session.created_at, check.sso.as_ref())?;
             Ok(Finish::Audited(LoginOutcome::Recorded))
+        })
+        .await
+    }
+
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| devices::refresh_by_hash(conn, &token_hash))
+            .await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotation: &RefreshRotation,
+        rotated: &AuditRecord,
+        reused: &AuditRecord,
+    ) -> Result<RefreshOutcome, StoreError> {
+        let (rotation, reused) = (rotation.clone(), reused.clone());
+        self.write_audited(Some(rotated), move |tx| {
+            let at = rotation.at;
+            let Some(token) = devices::refresh_by_hash(tx, &rotation.presented_hash)? else {
+                return Ok(Finish::Refused(RefreshOutcome::Invalid));
+            };
+            let session = match sessions::by_id(tx, token.session_id)? {
+                Some(s) if s.revoked_at.is_none() && s.expires_at > at => s,
+                _ => return Ok(Finish::Refused(RefreshOutcome::Invalid)),
+            };
+            if !devices::spend(tx, &token.token_hash, at)? {
+                sessions::revoke_row(tx, "sessions", session.id, at)?;
+                devices::spend_family(tx, session.id, at)?;
+                audit::insert(tx, &reused)?;
+                return Ok(Finish::Quiet(RefreshOutcome::Reused(session.id)));
+            }
+            devices::insert_refresh(tx, &rotation.next_hash, session.id, at)?;
+            devices::extend_session(tx, session.id, at, rotation.expires_at)?;
+            let session = sessions::by_id(tx, session.id)?.unwrap_or(session);
+            Ok(Finish::Audited(RefreshOutcome::Rotated(session)))
+        })
+        .await
+    }
+
+    async fn create_device_grant(
+        &self,
+        grant: &DeviceGrantRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        let grant = grant.clone();
+        self.write_audited(Some(audit), move |tx| {
+            devices::insert_grant(tx, &grant)?;
+            Ok(Finish::Audited(()))
+        })
+        .await
+    }
+
+    async fn device_grant(
+        &self,
+        user_code_hash: &str,
+    ) -> Result<Option<DeviceGrantRecord>, StoreError> {
+        let hash = user_code_hash.to_owned();
+        self.read(move |conn| devices::grant_by_user_code(conn, &hash))
+            .await
+    }
+
+    async fn decide_device_grant(
+        &self,
+        user_code_hash: &str,
+        decision: DeviceDecision,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let hash = user_code_hash.to_owned();
+        self.write_audited(Some(audit), move |tx| {
+            Ok(match devices::decide(tx, &hash, decision, at)? {
+                true => Finish::Audited(true),
+                false => Finish::Refused(false),
+            })
+        })
+        .await
+    }
+
+    async fn poll_device_grant(
+        &self,
+        device_hash: &str,
+        at: DateTime<Utc>,
+        grace_ms: i64,
+    ) -> Result<DevicePoll, StoreError> {
+        let hash = device_hash.to_owned();
+        self.write_audited(None, move |tx| {
+            Ok(Finish::Quiet(devices::poll(tx, &hash, at, grace_ms)?))
         })
         .await
     }
@@ -625,6 +719,15 @@ impl Store for DuckDbStore {
 
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
         self.insert_audit_batched(audit).await
+    }
+
+    async fn audit_chain(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<da_domain::audit_chain::ChainedAudit>, StoreError> {
+        self.read(move |conn| audit::chain(conn, after_seq, limit))
+            .await
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {

@@ -10,6 +10,7 @@
 mod audit;
 mod conditions;
 mod datasets;
+mod devices;
 mod errors;
 mod groups;
 mod links;

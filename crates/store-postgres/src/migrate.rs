@@ -13,11 +13,18 @@ pub struct Migration {
 }
 
 /// Applied in order; an applied migration is never edited, only followed by a new one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "cli_sessions_and_audit_chain",
+        sql: include_str!("../migrations/0002_cli_sessions_and_audit_chain.sql"),
+    },
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -77,6 +84,24 @@ pub(crate) async fn migrate(
             name = migration.name,
             "applied migration"
         );
+    }
+    if supported > current {
+        let has_chain: bool = tx
+            .query_one("SELECT to_regclass('audit_chain') IS NOT NULL", &[])
+            .await
+            .map_err(unreachable)?
+            .get(0);
+        if has_chain {
+            let hashed = crate::audit::chain_unhashed(&tx).await.map_err(|e| {
+                ConnectError::Unreachable(format!("could not hash the audit log: {e}"))
+            })?;
+            if hashed > 0 {
+                tracing::info!(
+                    rows = hashed,
+                    "added the audit log's earlier rows to its hash chain"
+                );
+            }
+        }
     }
     tx.commit().await.map_err(unreachable)?;
     Ok(supported.max(current))

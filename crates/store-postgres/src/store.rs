@@ -4,15 +4,16 @@
 //! here, across replicas too.
 
 use crate::pool::{Finish, PgStore, read, write};
-use crate::{audit, datasets, groups, links, notify, sessions, tokens, users};
+use crate::{audit, datasets, devices, groups, links, notify, sessions, tokens, users};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use da_domain::cache::Invalidation;
 use da_domain::store::{
     ActivityStamp, AddMemberOutcome, AuditFilter, AuditRecord, CreateGuard, CreateOutcome,
-    DatasetChange, DatasetRecord, DeleteOutcome, GrantOutcome, GroupChange, GroupFilter,
-    GroupOutcome, GroupRecord, LinkKind, LoginCheck, LoginOutcome, MemberRecord, OneTimeToken,
-    PasswordNews, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
+    DatasetChange, DatasetRecord, DeleteOutcome, DeviceDecision, DeviceGrantRecord, DevicePoll,
+    GrantOutcome, GroupChange, GroupFilter, GroupOutcome, GroupRecord, LinkKind, LoginCheck,
+    LoginOutcome, MemberRecord, OneTimeToken, PasswordNews, RefreshOutcome, RefreshRecord,
+    RefreshRotation, RemoteChange, RemoveMemberOutcome, SessionRecord, SessionSweep, SsoIdentity,
     Store, StoreError, SyncAudit, TokenFilter, TokenPage, TokenRecord, UpdateOutcome, UserChange,
     UserFilter, UserRecord,
 };
@@ -177,6 +178,7 @@ impl Store for PgStore {
     async fn record_login(
         &self,
         session: &SessionRecord,
+        refresh_hash: Option<&str>,
         check: &LoginCheck,
         audit: &AuditRecord,
     ) -> Result<LoginOutcome, StoreError> {
@@ -200,9 +202,93 @@ impl Store for PgStore {
                 return Ok(Finish::Refused(LoginOutcome::OtherIdentity));
             }
             sessions::insert(&tx, session).await?;
+            if let Some(hash) = refresh_hash {
+                devices::insert_refresh(&tx, hash, session.id, session.created_at).await?;
+            }
             users::stamp_login(&tx, session.user_id, session.created_at, check.sso.as_ref())
                 .await?;
             Ok(Finish::Audited(LoginOutcome::Recorded))
+        })
+    }
+
+    async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        read!(self, |db| devices::refresh_by_hash(db, token_hash, false))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        rotation: &RefreshRotation,
+        rotated: &AuditRecord,
+        reused: &AuditRecord,
+    ) -> Result<RefreshOutcome, StoreError> {
+        write!(self, Some(rotated), CHECKED, |tx| {
+            let at = rotation.at;
+            let Some(token) = devices::refresh_by_hash(&tx, &rotation.presented_hash, true).await?
+            else {
+                return Ok(Finish::Refused(RefreshOutcome::Invalid));
+            };
+            let session = match sessions::by_id(&tx, token.session_id).await? {
+                Some(s) if s.revoked_at.is_none() && s.expires_at > at => s,
+                _ => return Ok(Finish::Refused(RefreshOutcome::Invalid)),
+            };
+            if !devices::spend(&tx, &token.token_hash, at).await? {
+                sessions::revoke_row(&tx, "sessions", session.id, at).await?;
+                devices::spend_family(&tx, session.id, at).await?;
+                audit::insert(&tx, reused).await?;
+                return Ok(Finish::Quiet(RefreshOutcome::Reused(session.id)));
+            }
+            devices::insert_refresh(&tx, &rotation.next_hash, session.id, at).await?;
+            devices::extend_session(&tx, session.id, at, rotation.expires_at).await?;
+            let session = sessions::by_id(&tx, session.id).await?.unwrap_or(session);
+            Ok(Finish::Audited(RefreshOutcome::Rotated(session)))
+        })
+    }
+
+    async fn create_device_grant(
+        &self,
+        grant: &DeviceGrantRecord,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        write!(self, Some(audit), UNCHECKED, |tx| {
+            devices::insert_grant(&tx, grant).await?;
+            Ok(Finish::Audited(()))
+        })
+    }
+
+    async fn device_grant(
+        &self,
+        user_code_hash: &str,
+    ) -> Result<Option<DeviceGrantRecord>, StoreError> {
+        read!(self, |db| devices::grant_by_user_code(db, user_code_hash))
+    }
+
+    async fn decide_device_grant(
+        &self,
+        user_code_hash: &str,
+        decision: DeviceDecision,
+        at: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<bool, StoreError> {
+        write!(self, Some(audit), UNCHECKED, |tx| {
+            Ok(
+                match devices::decide(&tx, user_code_hash, decision, at).await? {
+                    true => Finish::Audited(true),
+                    false => Finish::Refused(false),
+                },
+            )
+        })
+    }
+
+    async fn poll_device_grant(
+        &self,
+        device_hash: &str,
+        at: DateTime<Utc>,
+        grace_ms: i64,
+    ) -> Result<DevicePoll, StoreError> {
+        write!(self, None, UNCHECKED, |tx| {
+            Ok(Finish::Quiet(
+                devices::poll(&tx, device_hash, at, grace_ms).await?,
+            ))
         })
     }
 
@@ -589,6 +675,14 @@ impl Store for PgStore {
         // One statement, no transaction to speak of: PostgreSQL takes concurrent inserts as
         // they come (the DuckDB store's group commit is for its single writer).
         read!(self, |db| audit::insert(db, audit))
+    }
+
+    async fn audit_chain(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<da_domain::audit_chain::ChainedAudit>, StoreError> {
+        read!(self, |db| audit::chain(db, after_seq, limit))
     }
 
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {

@@ -264,6 +264,29 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /api/admin/audit/verify` (`API.md` §14): the hash chain checked from its first row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    pub ok: bool,
+    /// Rows checked: all of them when `ok`, those before the break otherwise.
+    pub rows: u64,
+    /// The last row's hash, when `ok` (keep it: a later check must extend it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// The first row whose hash, position or predecessor does not match, when not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bad_seq: Option<u64>,
+}
+
+/// One line of `GET /api/admin/audit/export` (NDJSON): the row with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditExportRow {
+    pub seq: u64,
+    pub hash: String,
+    #[serde(flatten)]
+    pub row: AuditRow,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

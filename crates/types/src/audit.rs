@@ -31,6 +31,12 @@ pub mod action {
     pub const DATASET_GRANT: &str = "dataset.grant";
     pub const DATASET_REVOKE: &str = "dataset.revoke";
     pub const QUERY_RUN: &str = "query.run";
+    pub const SESSION_REFRESH: &str = "session.refresh";
+    pub const SESSION_REFRESH_REUSE: &str = "session.refresh_reuse";
+    pub const DEVICE_REQUEST: &str = "device.request";
+    pub const DEVICE_APPROVE: &str = "device.approve";
+    pub const DEVICE_DENY: &str = "device.deny";
+    pub const TOKEN_LEAK_REVOKE: &str = "token.leak_revoke";
 
     /// Every action above.
     pub const ALL: &[&str] = &[
@@ -62,6 +68,12 @@ pub mod action {
         DATASET_GRANT,
         DATASET_REVOKE,
         QUERY_RUN,
+        SESSION_REFRESH,
+        SESSION_REFRESH_REUSE,
+        DEVICE_REQUEST,
+        DEVICE_APPROVE,
+        DEVICE_DENY,
+        TOKEN_LEAK_REVOKE,
     ];
 }
 
@@ -82,6 +94,8 @@ pub mod method {
     /// A redeemed setup or reset link, which signs the user in.
     pub const LINK: &str = "link";
     pub const OIDC: &str = "oidc";
+    /// The device authorization grant, approved in a browser.
+    pub const DEVICE: &str = "device";
 }
 
 /// `issued_by` of `user.reset_password`.

@@ -63,6 +63,16 @@ pub const ALREADY_HAS_PASSWORD: &str = "User has already set a password";
 pub const INVITE_DEACTIVATED: &str = "Cannot invite a deactivated user";
 pub const NOTHING_TO_UPDATE: &str = "At least one of name, role or active is required";
 
+pub const REFRESH_INVALID: &str = "Invalid or expired refresh token";
+pub const REFRESH_REUSED: &str = "Refresh token reused; the session was revoked";
+pub const DEVICE_CODE_INVALID: &str = "Invalid or expired code";
+pub const DEVICE_PENDING: &str = "The request has not been approved yet";
+pub const DEVICE_SLOW_DOWN: &str = "Polling too often: wait the interval between requests";
+pub const DEVICE_DENIED: &str = "The request was denied";
+pub const DEVICE_EXPIRED: &str = "The device code has expired or was already used";
+/// da's own sentence for a report too long to take at once.
+pub const LEAK_REPORT_TOO_MANY: &str = "tokens must hold at most 1000 strings";
+
 pub const UNEXPECTED_HOST: &str = "Unexpected Host header";
 pub const WRITE_CONFLICT: &str = "The data changed while this request ran; try again";
 pub const INTERNAL: &str = "Internal server error";
@@ -84,6 +94,10 @@ pub enum AuthFailure {
     NoPassword,
     /// A password login for an account that signs in through the identity provider.
     SsoOnly,
+    /// A refresh token that is unknown, expired, or of a session that ended.
+    RefreshInvalid,
+    /// A refresh token spent before: its whole session was revoked.
+    RefreshReused,
 }
 
 impl AuthFailure {
@@ -100,6 +114,8 @@ impl AuthFailure {
             AuthFailure::InvalidLogin => INVALID_LOGIN,
             AuthFailure::NoPassword => NO_PASSWORD,
             AuthFailure::SsoOnly => SSO_ONLY,
+            AuthFailure::RefreshInvalid => REFRESH_INVALID,
+            AuthFailure::RefreshReused => REFRESH_REUSED,
         }
     }
 }

@@ -73,9 +73,12 @@ pub struct HealthDetailed {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// `"cli"` opens a CLI session (short access token and a refresh token, `API.md` §13).
+    #[serde(default)]
+    pub client: crate::LoginClient,
 }
 
-crate::debug_redacting!(LoginRequest { email } secret { password });
+crate::debug_redacting!(LoginRequest { email, client } secret { password });
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootstrapRequest {
@@ -96,11 +99,15 @@ pub struct TokenResponse {
     pub user_id: Uuid,
     pub email: String,
     pub role: Role,
+    /// When the access token expires.
     #[serde(with = "rfc3339")]
     pub expires_at: DateTime<Utc>,
+    /// CLI sessions only: spend it at `POST /auth/refresh` for the next access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
-crate::debug_redacting!(TokenResponse { token_type, user_id, email, role, expires_at } secret { access_token });
+crate::debug_redacting!(TokenResponse { token_type, user_id, email, role, expires_at } secret { access_token, refresh_token });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -23,6 +23,11 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    /// The device authorization grant's answers (RFC 8628 §3.5), each a 400.
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -39,6 +44,10 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
+            ErrorCode::AuthorizationPending
+            | ErrorCode::SlowDown
+            | ErrorCode::AccessDenied
+            | ErrorCode::ExpiredToken => 400,
         }
     }
 

@@ -77,7 +77,8 @@ mod tests {
                 "{:?}",
                 LoginRequest {
                     email: "a@b.c".into(),
-                    password: secret.into()
+                    password: secret.into(),
+                    client: LoginClient::Cli,
                 }
             ),
             format!(
@@ -97,6 +98,20 @@ mod tests {
                     email: "a@b.c".into(),
                     role: Role::Admin,
                     expires_at: at,
+                    refresh_token: Some(secret.into()),
+                }
+            ),
+            format!(
+                "{:?}",
+                LeakReport {
+                    tokens: vec![secret.into()],
+                    source: None,
+                }
+            ),
+            format!(
+                "{:?}",
+                DeviceTokenRequest {
+                    device_code: secret.into()
                 }
             ),
             format!(

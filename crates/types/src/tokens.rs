@@ -136,3 +136,20 @@ mod tests {
         );
     }
 }
+
+/// `POST /api/tokens/leaked` (`API.md` §14): strings a scanner found, and where.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakReport {
+    pub tokens: Vec<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+crate::debug_redacting!(LeakReport { source } secret { tokens });
+
+/// What a leak report did: strings looked at, tokens revoked by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakOutcome {
+    pub checked: u64,
+    pub revoked: u64,
+}

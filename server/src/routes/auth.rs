@@ -1,4 +1,5 @@
-//! `POST /auth/token` (and its alias), `/auth/logout`, `/auth/bootstrap`.
+//! `POST /auth/token` (and its alias), `/auth/logout`, `/auth/bootstrap`, the password links,
+//! and CLI sign-in (`/auth/refresh`, `/auth/device/*`, `API.md` §13).
 
 use crate::extract::{ApiJson, Client, SessionCaller};
 use crate::http_error::HttpError;
@@ -8,8 +9,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header::SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use da_types::{
-    BootstrapRequest, LoginRequest, MessageResponse, ResetConfirmRequest, ResetRequest,
-    SetupRequest, TokenResponse,
+    BootstrapRequest, DeviceApproveRequest, DeviceCodeRequest, DeviceCodeResponse,
+    DeviceTokenRequest, LoginRequest, MessageResponse, RefreshRequest, ResetConfirmRequest,
+    ResetRequest, SetupRequest, TokenResponse,
 };
 
 pub async fn login(
@@ -78,4 +80,41 @@ pub async fn setup(
     Ok(Json(
         state.services.complete_setup(&request, &client).await?,
     ))
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    Ok(Json(state.services.refresh(&request, &client).await?))
+}
+
+pub async fn device_code(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<DeviceCodeRequest>,
+) -> Result<Json<DeviceCodeResponse>, HttpError> {
+    Ok(Json(state.services.device_code(&request, &client).await?))
+}
+
+pub async fn device_approve(
+    State(state): State<AppState>,
+    Client(client): Client,
+    SessionCaller(caller): SessionCaller,
+    ApiJson(request): ApiJson<DeviceApproveRequest>,
+) -> Result<StatusCode, HttpError> {
+    state
+        .services
+        .decide_device(&caller, &request, &client)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn device_token(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(request): ApiJson<DeviceTokenRequest>,
+) -> Result<Json<TokenResponse>, HttpError> {
+    Ok(Json(state.services.device_token(&request, &client).await?))
 }

@@ -42,6 +42,7 @@ pub async fn login_form(
     let request = LoginRequest {
         email: form.email,
         password: form.password,
+        client: da_types::LoginClient::Browser,
     };
     match state.services.login(&request, &client).await {
         Ok(token) => {

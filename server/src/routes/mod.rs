@@ -57,6 +57,9 @@ pub fn router() -> Router<AppState> {
             put(groups::add_member).delete(groups::remove_member),
         )
         .route("/api/admin/audit", get(audit::list))
+        .route("/api/admin/audit/verify", get(audit::verify))
+        .route("/api/admin/audit/export", get(audit::export))
+        .route("/api/tokens/leaked", post(tokens::leaked))
         .route("/api/datasets", get(datasets::list))
         .route(
             "/api/datasets/{name}",
@@ -76,6 +79,10 @@ pub fn router() -> Router<AppState> {
         .route("/auth/password/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/bootstrap", post(auth::bootstrap))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/device/code", post(auth::device_code))
+        .route("/auth/device/approve", post(auth::device_approve))
+        .route("/auth/device/token", post(auth::device_token))
         .route("/auth/providers", get(sso::providers))
         .route(da_types::sso::OIDC_LOGIN_PATH, get(sso::login))
         .route(da_types::sso::OIDC_CALLBACK_PATH, get(sso::callback))

@@ -83,3 +83,21 @@ pub async fn admin_revoke(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `POST /api/tokens/leaked` (`API.md` §14): an admin, or a scanner with the leak secret.
+pub async fn leaked(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    axum::Extension(auth): axum::Extension<da_domain::AuthState>,
+    ApiJson(report): ApiJson<da_types::LeakReport>,
+) -> Result<Json<da_types::LeakOutcome>, HttpError> {
+    let bearer = crate::middleware::bearer_credential(&headers);
+    let reporter = state.services.leak_reporter(bearer.as_deref(), &auth)?;
+    Ok(Json(
+        state
+            .services
+            .report_leaked(&reporter, &report, &client)
+            .await?,
+    ))
+}

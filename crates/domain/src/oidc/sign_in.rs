@@ -366,7 +366,13 @@ impl Services {
             sso: Some(identity),
         };
         let session = self
-            .start_session(&user, &check, client, method::OIDC)
+            .start_session(
+                &user,
+                &check,
+                client,
+                method::OIDC,
+                da_types::LoginClient::Browser,
+            )
             .await
             .map_err(|e| {
                 let code = match e {

@@ -48,6 +48,32 @@ pub async fn logout() -> Result<(), UiError> {
     Ok(())
 }
 
+// ---- CLI sign-in: the `/device` page ------------------------------------------------------
+
+/// The pending request behind a user code, for the signed-in user to decide on.
+#[server(prefix = "/rpc", endpoint = "device/request")]
+pub async fn device_request(user_code: String) -> Result<da_types::DeviceRequestInfo, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    ctx.services
+        .device_request(&server::interactive()?, &user_code)
+        .await
+        .map_err(server::fail)
+}
+
+/// Approves or denies it; `approve` back on success.
+#[server(prefix = "/rpc", endpoint = "device/decide")]
+pub async fn decide_device(user_code: String, approve: bool) -> Result<bool, UiError> {
+    use crate::server;
+    let ctx = server::context()?;
+    let request = da_types::DeviceApproveRequest { user_code, approve };
+    ctx.services
+        .decide_device(&server::interactive()?, &request, &server::client())
+        .await
+        .map_err(server::fail)?;
+    Ok(approve)
+}
+
 // ---- accounts: the admin screens, the profile and the password-link pages ----------------
 
 use da_types::{AuditPage, CreatedUser, ResetLink, SessionInfo, User, UserPage};

@@ -13,6 +13,7 @@ pub mod admin_datasets;
 pub mod api;
 pub mod audit_view;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod groups;
 pub mod install;
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/groups") view=groups::GroupsPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/datasets") view=admin_datasets::AdminDatasetsPage ssr=SsrMode::Async />
                 <Route path=path!("/install") view=install::InstallPage ssr=SsrMode::Async />
+                <Route path=path!("/device") view=device::DevicePage ssr=SsrMode::Async />
                 <Route path=path!("/tokens") view=tokens::TokensPage ssr=SsrMode::Async />
                 <Route path=path!("/datasets") view=data::DatasetsPage ssr=SsrMode::Async />
                 <Route path=path!("/query") view=data::QueryPage ssr=SsrMode::Async />

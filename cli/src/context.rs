@@ -4,7 +4,9 @@
 //! one stored for that server in `credentials.toml`.
 
 use crate::error::CliError;
-use crate::settings::{Config, CredentialKind, Credentials, Paths, normalize_server};
+use crate::settings::{
+    Config, CredentialKind, Credentials, CredentialsLock, Paths, StoredCredential, normalize_server,
+};
 use da_client::{Client, ClientError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +88,9 @@ impl Context {
         Client::new(server).map_err(|e| CliError::from_client(e, server))
     }
 
-    /// A client carrying the caller's credential; "not logged in" when there is none.
-    pub fn session(&self) -> Result<Session, CliError> {
+    /// A client carrying the caller's credential; "not logged in" when there is none. A stored
+    /// CLI session whose access token has expired (or is about to) is refreshed first.
+    pub async fn session(&self) -> Result<Session, CliError> {
         let (server, _) = self.server()?;
         let client = self.anonymous(&server)?;
         let stored = Credentials::load(&self.paths)?.get(&server).cloned();
@@ -101,6 +104,10 @@ impl Context {
             }
             (token, CredentialSource::Env, None)
         } else if let Some(stored) = stored {
+            let stored = match needs_refresh(&stored) {
+                true => self.refreshed(&server, &client).await?,
+                false => stored,
+            };
             (
                 stored.token,
                 CredentialSource::Stored(stored.kind),
@@ -116,6 +123,67 @@ impl Context {
             source,
             stored_expires_at,
         })
+    }
+}
+
+/// Refresh this long before the access token runs out, so a command never starts with one
+/// that dies on its way.
+const REFRESH_MARGIN_SECONDS: i64 = 30;
+
+pub fn needs_refresh(stored: &StoredCredential) -> bool {
+    stored.refresh_token.is_some()
+        && stored.expires_at.is_none_or(|at| {
+            at <= chrono::Utc::now() + chrono::Duration::seconds(REFRESH_MARGIN_SECONDS)
+        })
+}
+
+impl Context {
+    /// The stored session for `server` with a fresh access token. Refreshes are serialised
+    /// across `da` processes by a lock: whoever waited finds the credential another process
+    /// just refreshed and uses it, so a refresh token is never presented twice.
+    pub async fn refreshed(
+        &self,
+        server: &str,
+        client: &Client,
+    ) -> Result<StoredCredential, CliError> {
+        let _lock = CredentialsLock::acquire(&self.paths)?;
+        let mut credentials = Credentials::load(&self.paths)?;
+        let Some(stored) = credentials.get(server).cloned() else {
+            return Err(
+                CliError::auth(format!("not logged in to {server}")).with_hint("run `da login`")
+            );
+        };
+        let Some(refresh_token) = stored
+            .refresh_token
+            .clone()
+            .filter(|_| needs_refresh(&stored))
+        else {
+            return Ok(stored);
+        };
+        let token = match client.refresh(&refresh_token).await {
+            Ok(token) => token,
+            Err(ClientError::Api { status: 401, error }) => {
+                // Dead for good: forget it, so the next command says "not logged in".
+                credentials.remove(server);
+                credentials.save(&self.paths)?;
+                return Err(CliError::auth(format!(
+                    "your session on {server} has ended: {}",
+                    error.detail
+                ))
+                .with_hint("run `da login` to sign in again"));
+            }
+            Err(err) => return Err(CliError::from_client(err, server)),
+        };
+        let fresh = StoredCredential {
+            kind: CredentialKind::Session,
+            token: token.access_token,
+            email: token.email,
+            expires_at: Some(token.expires_at),
+            refresh_token: token.refresh_token,
+        };
+        credentials.set(server, fresh.clone());
+        credentials.save(&self.paths)?;
+        Ok(fresh)
     }
 }
 

@@ -45,13 +45,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sign in with email and password and store the session
+    /// Sign in (in a browser with a code, or with email and password) and store the session
     Login(LoginArgs),
     /// Revoke the stored session and forget it
     Logout,
     /// Who you are, tokens, importing a token
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Your personal access tokens, and finding leaked ones (same as `da auth token`)
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Administer users, groups, datasets, tokens and the audit log (admins)
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -97,8 +100,11 @@ struct LoginArgs {
     #[arg(long)]
     email: Option<String>,
     /// Read the password from stdin instead of prompting
-    #[arg(long)]
+    #[arg(long, conflicts_with = "device")]
     password_stdin: bool,
+    /// Sign in with a code approved in a browser (works over SSH and without a password)
+    #[arg(long)]
+    device: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +141,19 @@ enum TokenCommand {
         #[arg(value_name = "ID|PREFIX|NAME")]
         key: String,
     },
+    /// Find personal access tokens in files (or stdin) without sending anything; exits 1 when
+    /// it finds one. Shows where and the token's prefix, never the secret
+    Scan {
+        /// Files or directories to read (`-` or none: stdin)
+        paths: Vec<std::path::PathBuf>,
+        /// Report what was found to the server, which revokes the tokens (admin, or a
+        /// DA_TOKEN holding the server's DA_LEAK_REPORT_SECRET)
+        #[arg(long)]
+        report: bool,
+        /// Where the tokens were found, for the audit log and the owners' mail
+        #[arg(long, requires = "report")]
+        source: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,8 +170,11 @@ enum AdminCommand {
     /// Everyone's tokens
     #[command(subcommand)]
     Tokens(AdminTokensCommand),
-    /// The audit log, newest first
+    /// The audit log, newest first; `verify` checks its hash chain, `export` streams it
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        command: Option<AuditCommand>,
         /// Only actions starting with this, e.g. `user.` or `token.revoke`
         #[arg(long, value_name = "PREFIX")]
         action: Option<String>,
@@ -161,6 +183,19 @@ enum AdminCommand {
         actor: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check that no row was edited, inserted or deleted behind the server's back (exits 1
+    /// when one was)
+    Verify,
+    /// Every row as NDJSON on stdout, oldest first, with its seq and hash (for a SIEM)
+    Export {
+        /// Only rows after this seq (resume where the last export stopped)
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        since_seq: u64,
     },
 }
 
@@ -416,12 +451,19 @@ fn run(cli: Cli) -> Result<(), CliError> {
             }
             Command::Config(ConfigCommand::Get { .. }) => config::get_server(&ctx),
             Command::Config(ConfigCommand::Set { value, .. }) => config::set_server(&ctx, &value),
-            Command::Login(args) => auth::login(&ctx, args.email, args.password_stdin).await,
+            Command::Login(args) => {
+                let method = match (args.device, args.password_stdin) {
+                    (true, _) => auth::LoginMethod::Device,
+                    (false, true) => auth::LoginMethod::Password { stdin: true },
+                    (false, false) => auth::LoginMethod::Ask,
+                };
+                auth::login(&ctx, args.email, method).await
+            }
             Command::Logout => auth::logout(&ctx).await,
             Command::Health => auth::health(&ctx).await,
             Command::Auth(AuthCommand::Whoami) => auth::whoami(&ctx).await,
             Command::Auth(AuthCommand::ImportToken) => auth::import_token(&ctx).await,
-            Command::Auth(AuthCommand::Token(command)) => match command {
+            Command::Auth(AuthCommand::Token(command)) | Command::Token(command) => match command {
                 TokenCommand::Create {
                     name,
                     ttl,
@@ -430,6 +472,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 } => auth::create_token(&ctx, name, ttl, role, raw).await,
                 TokenCommand::List => auth::list_tokens(&ctx).await,
                 TokenCommand::Revoke { key } => auth::revoke_token(&ctx, &key).await,
+                TokenCommand::Scan {
+                    paths,
+                    report,
+                    source,
+                } => commands::scan::scan(&ctx, &paths, report, source).await,
             },
             Command::Admin(AdminCommand::Users(command)) => match command {
                 UsersCommand::List {
@@ -546,6 +593,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 AdminTokensCommand::Revoke { id } => admin::revoke_token(&ctx, &id).await,
             },
             Command::Admin(AdminCommand::Audit {
+                command: Some(AuditCommand::Verify),
+                ..
+            }) => admin::verify_audit(&ctx).await,
+            Command::Admin(AdminCommand::Audit {
+                command: Some(AuditCommand::Export { since_seq }),
+                ..
+            }) => admin::export_audit(&ctx, since_seq).await,
+            Command::Admin(AdminCommand::Audit {
+                command: None,
                 action,
                 actor,
                 limit,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 const CONFIG_FILE: &str = "config.toml";
 const CREDENTIALS_FILE: &str = "credentials.toml";
+const CREDENTIALS_LOCK: &str = "credentials.lock";
 
 /// The config directory.
 #[derive(Debug, Clone)]
@@ -42,6 +43,13 @@ impl Paths {
 
     pub fn credentials_file(&self) -> PathBuf {
         self.dir.join(CREDENTIALS_FILE)
+    }
+
+    /// Held while a process refreshes a session, so that `da` commands running at once spend
+    /// a refresh token once (the credentials file itself is replaced, not edited, so it cannot
+    /// carry the lock).
+    pub fn credentials_lock(&self) -> PathBuf {
+        self.dir.join(CREDENTIALS_LOCK)
     }
 }
 
@@ -104,8 +112,12 @@ pub struct StoredCredential {
     pub kind: CredentialKind,
     pub token: String,
     pub email: String,
+    /// When `token` expires (for a CLI session, its short access token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// A CLI session's refresh token: spent for the next access token when `token` expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for StoredCredential {
@@ -115,6 +127,10 @@ impl std::fmt::Debug for StoredCredential {
             .field("token", &"<redacted>")
             .field("email", &self.email)
             .field("expires_at", &self.expires_at)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -199,6 +215,29 @@ fn write_private(path: &Path, text: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// An exclusive lock on the credentials, released when dropped.
+pub struct CredentialsLock {
+    _file: std::fs::File,
+}
+
+impl CredentialsLock {
+    /// Waits until no other `da` process holds it.
+    pub fn acquire(paths: &Paths) -> Result<CredentialsLock, CliError> {
+        let path = paths.credentials_lock();
+        let fail = |err: std::io::Error| {
+            CliError::failure(format!("cannot lock {}: {err}", path.display()))
+        };
+        create_private_dir(&paths.dir).map_err(fail)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(fail)?;
+        file.lock().map_err(fail)?;
+        Ok(CredentialsLock { _file: file })
+    }
+}
+
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -252,12 +291,17 @@ mod tests {
                 token: "secret".into(),
                 email: "a@b.c".into(),
                 expires_at: None,
+                refresh_token: Some("da_rt_secret".into()),
             },
         );
         credentials.save(&paths).unwrap();
+        assert!(!format!("{credentials:?}").contains("da_rt_secret"));
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&paths.credentials_file()), 0o600);
         assert_eq!(mode(&paths.dir), 0o700);
+        let lock = CredentialsLock::acquire(&paths).unwrap();
+        assert_eq!(mode(&paths.credentials_lock()), 0o600);
+        drop(lock);
         let loaded = Credentials::load(&paths).unwrap();
         assert_eq!(loaded.get("http://h").unwrap().token, "secret");
         assert!(!format!("{loaded:?}").contains("secret"));

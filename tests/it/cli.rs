@@ -734,13 +734,17 @@ async fn prompts_on_a_terminal_hide_passwords() {
         .run_in_terminal(
             &["login", "--server", &server.base_url],
             &[
-                ("Email: ", ADMIN_EMAIL),
+                ("sign in with a browser): ", ADMIN_EMAIL),
                 ("Password for admin@example.com: ", ADMIN_PASSWORD),
             ],
         )
         .await;
     out.ok();
-    assert!(out.stdout.contains("Email: "), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("Email (or press Enter to sign in with a browser): "),
+        "{out:?}"
+    );
     assert!(
         out.stdout
             .contains(&format!("Password for {ADMIN_EMAIL}: ")),

@@ -2,11 +2,13 @@
 
 mod architecture;
 mod audit;
+mod audit_integrity;
 mod auth;
 mod bad_input;
 mod brakes;
 mod cache_races;
 mod cli;
+mod cli_sign_in;
 mod csrf;
 mod datasets;
 mod groups;
@@ -14,6 +16,7 @@ mod health;
 mod host_check;
 mod hygiene;
 mod install;
+mod leaks;
 mod lost_updates;
 mod pages;
 mod passwords;

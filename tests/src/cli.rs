@@ -102,13 +102,8 @@ impl Da {
         self.run_with(args, Some(stdin), &[]).await
     }
 
-    /// One run with extra environment for this run only.
-    pub async fn run_with(
-        &self,
-        args: &[&str],
-        stdin: Option<&str>,
-        extra_env: &[(&str, &str)],
-    ) -> Output {
+    /// The `da` command with this home, config dir and environment.
+    fn command(&self, args: &[&str], stdin: bool, extra_env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(&self.binary);
         command
             .args(args)
@@ -116,11 +111,7 @@ impl Da {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("DA_CONFIG_DIR", self.config_dir())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -130,6 +121,23 @@ impl Da {
         for (key, value) in extra_env {
             command.env(key, value);
         }
+        command
+    }
+
+    /// Starts `da` without waiting for it (stdout and stderr piped), e.g. to read what
+    /// `da login --device` shows while it waits.
+    pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
+        self.command(args, false, &[]).spawn().expect("start da")
+    }
+
+    /// One run with extra environment for this run only.
+    pub async fn run_with(
+        &self,
+        args: &[&str],
+        stdin: Option<&str>,
+        extra_env: &[(&str, &str)],
+    ) -> Output {
+        let mut command = self.command(args, stdin.is_some(), extra_env);
         let mut child = command.spawn().expect("start da");
         if let Some(text) = stdin {
             let mut pipe = child.stdin.take().expect("piped stdin");

@@ -81,7 +81,7 @@ pub async fn list_users(
     inactive: bool,
     limit: u32,
 ) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let mut params = UserListParams {
         q: search,
         role,
@@ -134,7 +134,7 @@ pub async fn add_user(
     } else {
         None
     };
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let request = CreateUserRequest {
         email,
         name,
@@ -161,7 +161,7 @@ pub async fn add_user(
 }
 
 pub async fn set_role(ctx: &Context, key: &str, role: String) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user = resolve_user(&session, key).await?;
     let request = UpdateUserRequest {
         role: Some(role),
@@ -180,7 +180,7 @@ pub async fn set_role(ctx: &Context, key: &str, role: String) -> Result<(), CliE
 }
 
 pub async fn set_active(ctx: &Context, key: &str, active: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user = resolve_user(&session, key).await?;
     let result = if active {
         session.client.activate_user(user.id).await
@@ -203,7 +203,7 @@ pub async fn set_active(ctx: &Context, key: &str, active: bool) -> Result<(), Cl
 }
 
 pub async fn reset_password(ctx: &Context, key: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user = resolve_user(&session, key).await?;
     let link = session
         .client
@@ -225,7 +225,7 @@ pub async fn reset_password(ctx: &Context, key: &str) -> Result<(), CliError> {
 }
 
 pub async fn set_password(ctx: &Context, key: &str, password_stdin: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user = resolve_user(&session, key).await?;
     let password = if password_stdin {
         prompt::read_stdin("password")?
@@ -248,7 +248,7 @@ pub async fn set_password(ctx: &Context, key: &str, password_stdin: bool) -> Res
 }
 
 pub async fn delete_user(ctx: &Context, key: &str, yes: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user = resolve_user(&session, key).await?;
     if !yes {
         if !prompt::stdin_is_terminal() {
@@ -283,7 +283,7 @@ pub async fn list_tokens(
     status: Option<String>,
     limit: u32,
 ) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let user_id = match owner {
         Some(key) => Some(resolve_user(&session, &key).await?.id.to_string()),
         None => None,
@@ -344,7 +344,7 @@ pub async fn revoke_token(ctx: &Context, id: &str) -> Result<(), CliError> {
             "{id:?} is not a token id (see `da admin tokens list`)"
         ))
     })?;
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     session
         .client
         .admin_revoke_token(id)
@@ -366,7 +366,7 @@ pub async fn audit(
     actor: Option<String>,
     limit: u32,
 ) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let actor_id = match actor {
         Some(key) => Some(resolve_user(&session, &key).await?.id.to_string()),
         None => None,
@@ -445,4 +445,79 @@ mod tests {
         assert_eq!(items.len(), 1000);
         assert_eq!(calls.len(), 1);
     }
+}
+
+pub async fn verify_audit(ctx: &Context) -> Result<(), CliError> {
+    let session = ctx.session().await?;
+    let result = session
+        .client
+        .verify_audit()
+        .await
+        .map_err(|e| session.explain(e))?;
+    if ctx.json {
+        print_json(&result)?;
+    }
+    match (result.ok, result.first_bad_seq) {
+        (true, _) => {
+            if !ctx.json {
+                outln!(
+                    "The audit log is intact: {} rows, head hash {}",
+                    result.rows,
+                    result.head_hash.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        (false, seq) => Err(CliError::failure(format!(
+            "the audit log was changed behind the server's back: the chain breaks at seq {} ({} rows before it check out)",
+            seq.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            result.rows
+        ))
+        .with_hint("compare with your last export (`da admin audit export`) to see what changed")),
+    }
+}
+
+pub async fn export_audit(ctx: &Context, since_seq: u64) -> Result<(), CliError> {
+    use std::io::Write;
+    let session = ctx.session().await?;
+    let mut response = session
+        .client
+        .export_audit(since_seq)
+        .await
+        .map_err(|e| session.explain(e))?;
+    let mut stdout = std::io::stdout().lock();
+    let (mut rows, mut last_seq) = (0u64, None);
+    let mut pending = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|e| {
+            CliError::failure(format!(
+                "the export broke off after {rows} rows: {e}; resume with --since-seq {}",
+                last_seq.unwrap_or(since_seq)
+            ))
+        })?;
+        let Some(chunk) = chunk else { break };
+        pending.extend_from_slice(&chunk);
+        // Whole lines only, so a resumed export never repeats or halves a row.
+        let Some(end) = pending.iter().rposition(|b| *b == b'\n') else {
+            continue;
+        };
+        let complete: Vec<u8> = pending.drain(..=end).collect();
+        for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(row) = serde_json::from_slice::<da_types::AuditExportRow>(line) {
+                last_seq = Some(row.seq);
+            }
+            rows += 1;
+        }
+        stdout
+            .write_all(&complete)
+            .map_err(|e| CliError::failure(format!("cannot write the export: {e}")))?;
+    }
+    stdout
+        .flush()
+        .map_err(|e| CliError::failure(format!("cannot write the export: {e}")))?;
+    match last_seq {
+        Some(seq) => eprintln!("Exported {rows} rows, up to seq {seq}."),
+        None => eprintln!("Nothing to export after seq {since_seq}."),
+    }
+    Ok(())
 }

@@ -23,26 +23,51 @@ pub async fn health(ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
+/// How `da login` signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginMethod {
+    /// Ask: an email signs in with a password, nothing signs in with a browser.
+    Ask,
+    Password {
+        stdin: bool,
+    },
+    Device,
+}
+
 pub async fn login(
     ctx: &Context,
     email: Option<String>,
-    password_stdin: bool,
+    method: LoginMethod,
 ) -> Result<(), CliError> {
     let (server, source) = ctx.server()?;
-    let email = match email {
-        Some(email) => email,
-        None => prompt::line("Email: ")?,
+    let client = ctx.anonymous(&server)?;
+    let method = match (method, &email) {
+        (LoginMethod::Ask, Some(_)) => LoginMethod::Password { stdin: false },
+        (method, _) => method,
     };
-    let password = if password_stdin {
-        prompt::read_stdin("password")?
-    } else {
-        prompt::secret(&format!("Password for {email}: "), "--password-stdin")?
+    let token = match method {
+        LoginMethod::Device => device_login(ctx, &client, &server).await?,
+        LoginMethod::Ask => {
+            if !prompt::stdin_is_terminal() {
+                return Err(
+                    CliError::usage("there is no terminal to ask how to sign in").with_hint(
+                        "use `da login --device`, or `da login --email E --password-stdin`",
+                    ),
+                );
+            }
+            match prompt::line("Email (or press Enter to sign in with a browser): ")? {
+                email if email.is_empty() => device_login(ctx, &client, &server).await?,
+                email => password_login(&client, &server, &email, false).await?,
+            }
+        }
+        LoginMethod::Password { stdin } => {
+            let email = match email {
+                Some(email) => email,
+                None => prompt::line("Email: ")?,
+            };
+            password_login(&client, &server, &email, stdin).await?
+        }
     };
-    let token = ctx
-        .anonymous(&server)?
-        .login(&email, &password)
-        .await
-        .map_err(|e| CliError::from_client(e, &server))?;
 
     let mut credentials = Credentials::load(&ctx.paths)?;
     credentials.set(
@@ -52,6 +77,7 @@ pub async fn login(
             token: token.access_token.clone(),
             email: token.email.clone(),
             expires_at: Some(token.expires_at),
+            refresh_token: token.refresh_token.clone(),
         },
     );
     credentials.save(&ctx.paths)?;
@@ -78,16 +104,135 @@ pub async fn login(
     Ok(())
 }
 
+async fn password_login(
+    client: &da_client::Client,
+    server: &str,
+    email: &str,
+    stdin: bool,
+) -> Result<da_types::TokenResponse, CliError> {
+    let password = if stdin {
+        prompt::read_stdin("password")?
+    } else {
+        prompt::secret(&format!("Password for {email}: "), "--password-stdin")?
+    };
+    client
+        .login_as(email, &password, da_types::LoginClient::Cli)
+        .await
+        .map_err(|e| CliError::from_client(e, server))
+}
+
+/// This machine's name, for the approval page ("da CLI on build-07").
+fn host_name() -> Option<String> {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+}
+
+/// The device authorization grant: show the code and where to enter it, then poll at the
+/// server's interval (slower when told to) until the request is approved, denied or expires.
+async fn device_login(
+    ctx: &Context,
+    client: &da_client::Client,
+    server: &str,
+) -> Result<da_types::TokenResponse, CliError> {
+    use da_client::ClientError;
+    use da_types::DeviceGrantError;
+    let client_name = host_name().map(|host| format!("da CLI on {host}"));
+    let grant = client
+        .device_code(client_name.as_deref())
+        .await
+        .map_err(|e| CliError::from_client(e, server))?;
+    if ctx.json {
+        eprintln!(
+            "{}",
+            serde_json::json!({
+                "verification_uri": grant.verification_uri,
+                "verification_uri_complete": grant.verification_uri_complete,
+                "user_code": grant.user_code,
+                "expires_in": grant.expires_in,
+            })
+        );
+    } else {
+        eprintln!("To sign in, open this page in a browser where you are signed in to da:\n");
+        eprintln!("    {}\n", grant.verification_uri_complete);
+        eprintln!(
+            "and check that it shows the code {} (or open {} and enter it).",
+            grant.user_code, grant.verification_uri
+        );
+        eprintln!(
+            "Waiting for approval (the code expires in {} minutes)...",
+            grant.expires_in / 60
+        );
+    }
+    let mut interval = grant.interval.max(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(grant.expires_in);
+    let mut transport_failures = 0;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+        let error = match client.device_token(&grant.device_code).await {
+            Ok(token) => return Ok(token),
+            Err(err) => err,
+        };
+        let answer = match &error {
+            ClientError::Api { error, .. } => DeviceGrantError::from_code(error.code),
+            _ => None,
+        };
+        match answer {
+            Some(DeviceGrantError::AuthorizationPending) => {}
+            Some(DeviceGrantError::SlowDown) => interval += da_types::DEVICE_SLOW_DOWN_SECONDS,
+            Some(DeviceGrantError::AccessDenied) => {
+                return Err(CliError::auth(
+                    "the sign-in request was denied in the browser",
+                ));
+            }
+            Some(DeviceGrantError::ExpiredToken) => {
+                return Err(
+                    CliError::auth("the sign-in code expired before it was approved")
+                        .with_hint("run `da login` again"),
+                );
+            }
+            // The network may blink while a person finds their browser: keep trying a while.
+            None if matches!(error, ClientError::Transport(_)) && transport_failures < 5 => {
+                transport_failures += 1;
+            }
+            None => return Err(CliError::from_client(error, server)),
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(
+                CliError::auth("the sign-in code expired before it was approved")
+                    .with_hint("run `da login` again"),
+            );
+        }
+    }
+}
+
 pub async fn logout(ctx: &Context) -> Result<(), CliError> {
     let (server, _) = ctx.server()?;
-    let mut credentials = Credentials::load(&ctx.paths)?;
-    let Some(stored) = credentials.remove(&server) else {
+    let anonymous = ctx.anonymous(&server)?;
+    let Some(mut stored) = Credentials::load(&ctx.paths)?.get(&server).cloned() else {
         return Err(CliError::failure(format!("not logged in to {server}")));
     };
+    // An expired access token cannot end its session: refresh it first. A session that
+    // cannot be refreshed is over already (and forgotten by `refreshed`).
+    if crate::context::needs_refresh(&stored) {
+        match ctx.refreshed(&server, &anonymous).await {
+            Ok(fresh) => stored = fresh,
+            Err(err) if err.status == Some(401) || err.exit == Exit::Auth => {
+                eprintln!("Logged out of {server} ({})", stored.email);
+                return Ok(());
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    let mut credentials = Credentials::load(&ctx.paths)?;
+    credentials.remove(&server);
     credentials.save(&ctx.paths)?;
     match stored.kind {
         CredentialKind::Session => {
-            let client = ctx.anonymous(&server)?.with_token(stored.token);
+            let client = anonymous.with_token(stored.token);
             match client.logout().await {
                 // Already revoked or expired: the goal is reached.
                 Ok(()) | Err(da_client::ClientError::Api { status: 401, .. }) => {}
@@ -129,7 +274,7 @@ struct WhoamiCredential {
 }
 
 pub async fn whoami(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let me = session.client.me().await.map_err(|e| session.explain(e))?;
     let kind = CredentialKind::from_api(me.credential.kind);
     let source = match session.source {
@@ -213,6 +358,7 @@ pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
             token,
             email: me.email.clone(),
             expires_at: me.credential.expires_at,
+            refresh_token: None,
         },
     );
     credentials.save(&ctx.paths)?;
@@ -285,7 +431,7 @@ pub async fn create_token(
     role: Option<String>,
     raw: bool,
 ) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let (expires_in_days, ttl_seconds) = match ttl {
         None => (None, None),
         Some(Ttl::Never) => (Some(None), None),
@@ -338,7 +484,7 @@ fn hint_session_only(error: CliError) -> CliError {
 }
 
 pub async fn list_tokens(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let tokens = my_tokens(&session).await?;
     if ctx.json {
         return print_json(&tokens);
@@ -386,7 +532,7 @@ async fn my_tokens(session: &Session) -> Result<Vec<TokenItem>, CliError> {
 }
 
 pub async fn revoke_token(ctx: &Context, key: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let tokens = my_tokens(&session).await?;
     let token = pick_token(&tokens, key)?;
     session

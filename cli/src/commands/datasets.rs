@@ -18,7 +18,7 @@ fn role_cell(dataset: &Dataset) -> String {
 }
 
 pub async fn list(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let datasets = session
         .client
         .list_datasets()
@@ -52,7 +52,7 @@ pub async fn list(ctx: &Context) -> Result<(), CliError> {
 }
 
 pub async fn show(ctx: &Context, name: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let dataset = session
         .client
         .dataset(name)
@@ -125,7 +125,7 @@ pub async fn query(
         (Some(_), true) => return Err(CliError::usage("give the SQL or --stdin, not both")),
         (None, false) => return Err(CliError::usage("give the SQL, or --stdin to read it")),
     };
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let request = QueryRequest {
         sql,
         limit: limit.map(Into::into),
@@ -350,7 +350,7 @@ pub async fn sync(ctx: &Context, dir: Option<PathBuf>, names: Vec<String>) -> Re
     };
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let manifest = session
         .client
         .sync_manifest()
@@ -468,7 +468,7 @@ pub async fn put(
     let opened = tokio::fs::File::open(file)
         .await
         .map_err(|e| CliError::failure(format!("cannot read {}: {e}", file.display())))?;
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(opened));
     let (dataset, created) = session
         .client
@@ -497,7 +497,7 @@ pub async fn set(
     if min_role.is_none() && description.is_none() {
         return Err(CliError::usage("give --min-role or --description"));
     }
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let request = UpdateDatasetRequest {
         description,
         min_role: min_role.map(|r| Some(r).filter(|r| r != "none")),
@@ -519,7 +519,7 @@ pub async fn set(
 }
 
 pub async fn grant(ctx: &Context, name: &str, group: &str, revoke: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, group).await?;
     let outcome = if revoke {
         session.client.revoke_dataset(name, group.id).await
@@ -544,7 +544,7 @@ pub async fn grant(ctx: &Context, name: &str, group: &str, revoke: bool) -> Resu
 }
 
 pub async fn delete(ctx: &Context, name: &str, yes: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     if !yes {
         if !crate::prompt::stdin_is_terminal() {
             return Err(CliError::usage(format!(

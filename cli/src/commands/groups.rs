@@ -59,7 +59,7 @@ fn role_cell(group: &Group) -> String {
 }
 
 pub async fn list(ctx: &Context, search: Option<String>, limit: u32) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let (groups, total) = fetch_groups(&session, search, limit).await?;
     if ctx.json {
         return print_json(&groups);
@@ -93,7 +93,7 @@ pub async fn list(ctx: &Context, search: Option<String>, limit: u32) -> Result<(
 }
 
 pub async fn show(ctx: &Context, key: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, key).await?;
     let members = session
         .client
@@ -135,7 +135,7 @@ fn print_members(members: &[da_types::GroupMember]) {
 }
 
 pub async fn create(ctx: &Context, request: CreateGroupRequest) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = session
         .client
         .create_group(&request)
@@ -154,7 +154,7 @@ pub async fn update(ctx: &Context, key: &str, request: UpdateGroupRequest) -> Re
             "nothing to change: pass --name, --description, --role, --no-role, --external-id or --no-external-ids",
         ));
     }
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, key).await?;
     let group = session
         .client
@@ -173,7 +173,7 @@ pub async fn update(ctx: &Context, key: &str, request: UpdateGroupRequest) -> Re
 }
 
 pub async fn delete(ctx: &Context, key: &str, yes: bool) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, key).await?;
     if !yes {
         if !prompt::stdin_is_terminal() {
@@ -203,7 +203,7 @@ pub async fn delete(ctx: &Context, key: &str, yes: bool) -> Result<(), CliError>
 }
 
 pub async fn members(ctx: &Context, key: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, key).await?;
     let members = session
         .client
@@ -218,7 +218,7 @@ pub async fn members(ctx: &Context, key: &str) -> Result<(), CliError> {
 }
 
 pub async fn add_member(ctx: &Context, group: &str, user: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, group).await?;
     let user = resolve_user(&session, user).await?;
     session
@@ -234,7 +234,7 @@ pub async fn add_member(ctx: &Context, group: &str, user: &str) -> Result<(), Cl
 }
 
 pub async fn remove_member(ctx: &Context, group: &str, user: &str) -> Result<(), CliError> {
-    let session = ctx.session()?;
+    let session = ctx.session().await?;
     let group = resolve_group(&session, group).await?;
     let user = resolve_user(&session, user).await?;
     session

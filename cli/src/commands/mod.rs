@@ -5,3 +5,4 @@ pub mod auth;
 pub mod config;
 pub mod datasets;
 pub mod groups;
+pub mod scan;

@@ -9,6 +9,7 @@
 //! computation in Rust, for checking.
 
 use crate::store::AuditRecord;
+pub use crate::store::ChainedAudit;
 use chrono::SecondsFormat;
 use da_types::CredentialKind;
 use serde_json::Value;
@@ -16,14 +17,6 @@ use sha2::{Digest, Sha256};
 
 /// The "previous hash" of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// A stored row with its place in the chain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChainedAudit {
-    pub seq: u64,
-    pub hash: String,
-    pub record: AuditRecord,
-}
 
 /// The row's canonical JSON up to and including `"seq":` — keys sorted, no whitespace,
 /// timestamps to the microsecond (what both databases keep).

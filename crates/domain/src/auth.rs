@@ -219,7 +219,10 @@ impl Services {
             LoginClient::Browser => (now + Duration::hours(config.session_hours), None),
             LoginClient::Cli => (
                 now + Duration::days(config.cli_refresh_days),
-                Some(crate::cli_sign_in::new_refresh_token()?),
+                Some(
+                    pat::opaque_secret(da_types::REFRESH_PREFIX)
+                        .map_err(|e| Error::internal(format!("no randomness for a secret: {e}")))?,
+                ),
             ),
         };
         let session = SessionRecord {

@@ -21,32 +21,14 @@ use da_types::{
     USER_CODE_LETTERS, normalize_user_code,
 };
 
-const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/// Random characters in a refresh token or a device code: 43 × log2(62) ≈ 256 bits.
-const SECRET_CHARS: usize = 43;
 const DEVICE_CODE_PREFIX: &str = "da_dc_";
 /// How much sooner than its interval a poll may come before it is told to slow down: timers
 /// and networks are not exact.
 const POLL_GRACE_MS: i64 = 1_000;
 
-/// A new refresh token (`da_rt_` + 43 base62 characters).
-pub(crate) fn new_refresh_token() -> Result<String, Error> {
-    random_secret(REFRESH_PREFIX)
-}
-
 fn random_secret(prefix: &str) -> Result<String, Error> {
-    let random = pat::random_chars(BASE62, SECRET_CHARS)
-        .map_err(|e| Error::internal(format!("no randomness for a secret: {e}")))?;
-    Ok(format!("{prefix}{random}"))
-}
-
-/// A secret of ours in its shape, before anything is looked up.
-fn is_secret_shaped(presented: &str, prefix: &str) -> bool {
-    presented.len() == prefix.len() + SECRET_CHARS
-        && presented.starts_with(prefix)
-        && presented[prefix.len()..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric())
+    pat::opaque_secret(prefix)
+        .map_err(|e| Error::internal(format!("no randomness for a secret: {e}")))
 }
 
 fn user_code_hash(user_code: &str) -> String {
@@ -79,7 +61,7 @@ impl Services {
     ) -> Result<TokenResponse, Error> {
         let invalid = || Error::Unauthenticated(AuthFailure::RefreshInvalid);
         let presented = request.refresh_token.trim();
-        if !is_secret_shaped(presented, REFRESH_PREFIX) {
+        if !pat::is_opaque_secret(presented, REFRESH_PREFIX) {
             return Err(invalid());
         }
         let presented_hash = pat::hash(presented);
@@ -97,7 +79,7 @@ impl Services {
             _ => return Err(invalid()),
         };
         let now = Utc::now();
-        let next = new_refresh_token()?;
+        let next = random_secret(REFRESH_PREFIX)?;
         let resource = format!("session:{}", session.id);
         let rotated = audit::record(audit::SESSION_REFRESH, resource.clone())
             .by(session.user_id, &user.email)
@@ -261,7 +243,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<TokenResponse, Error> {
         let presented = request.device_code.trim();
-        if !is_secret_shaped(presented, DEVICE_CODE_PREFIX) {
+        if !pat::is_opaque_secret(presented, DEVICE_CODE_PREFIX) {
             return Err(Error::DeviceGrant(DeviceGrantError::ExpiredToken));
         }
         let poll = self
@@ -304,15 +286,15 @@ mod tests {
 
     #[test]
     fn secrets_have_their_shape() {
-        let refresh = new_refresh_token().unwrap();
-        assert!(is_secret_shaped(&refresh, REFRESH_PREFIX), "{refresh}");
+        let refresh = random_secret(REFRESH_PREFIX).unwrap();
+        assert!(pat::is_opaque_secret(&refresh, REFRESH_PREFIX), "{refresh}");
         assert_eq!(refresh.len(), 49);
-        assert!(!is_secret_shaped(&refresh[..48], REFRESH_PREFIX));
-        assert!(!is_secret_shaped(&refresh, DEVICE_CODE_PREFIX));
+        assert!(!pat::is_opaque_secret(&refresh[..48], REFRESH_PREFIX));
+        assert!(!pat::is_opaque_secret(&refresh, DEVICE_CODE_PREFIX));
         let mut odd = refresh.clone();
         odd.replace_range(10..11, "-");
-        assert!(!is_secret_shaped(&odd, REFRESH_PREFIX));
-        assert_ne!(new_refresh_token().unwrap(), refresh);
+        assert!(!pat::is_opaque_secret(&odd, REFRESH_PREFIX));
+        assert_ne!(random_secret(REFRESH_PREFIX).unwrap(), refresh);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The personal access token format (`API.md` §1): `da_pat_` + 32 base62 characters from the
 //! OS CSPRNG + a 6-character base62 CRC-32 of everything before it — 45 characters, matched by
-//! `da_pat_[0-9A-Za-z]{38}`. Only the SHA-256 of the whole token is stored.
+//! `da_pat_[0-9A-Za-z]{38}`. Only the SHA-256 of the whole token is stored. Also the opaque
+//! secrets of CLI sign-in (refresh tokens, device codes): a prefix and 256 random bits.
 
 use sha2::{Digest, Sha256};
 
@@ -25,6 +26,23 @@ pub fn random_chars(alphabet: &[u8], count: usize) -> Result<String, getrandom::
         }
     }
     Ok(out)
+}
+
+/// Random characters in an opaque secret: 43 × log2(62) ≈ 256 bits.
+const OPAQUE_CHARS: usize = 43;
+
+/// `prefix` + 43 base62 characters (a refresh token `da_rt_…`, a device code `da_dc_…`).
+pub fn opaque_secret(prefix: &str) -> Result<String, getrandom::Error> {
+    Ok(format!("{prefix}{}", random_chars(ALPHABET, OPAQUE_CHARS)?))
+}
+
+/// In the shape of [`opaque_secret`], checked before anything is looked up.
+pub fn is_opaque_secret(presented: &str, prefix: &str) -> bool {
+    presented.len() == prefix.len() + OPAQUE_CHARS
+        && presented.starts_with(prefix)
+        && presented[prefix.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A new token.

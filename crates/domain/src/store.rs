@@ -217,6 +217,14 @@ pub struct AuditRecord {
     pub ip: Option<String>,
 }
 
+/// A stored audit row with its place in the hash chain (`audit_chain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainedAudit {
+    pub seq: u64,
+    pub hash: String,
+    pub record: AuditRecord,
+}
+
 /// A personal access token as stored: never the secret, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -617,7 +625,7 @@ pub enum CreateOutcome {
 
 /// Storage of users, sessions, tokens, one-time links and the audit log.
 ///
-/// Every audit row is appended to the hash chain of [`crate::audit_chain`] by the statement
+/// Every audit row is appended to the hash chain (see the `audit_chain` module) by the statement
 /// that inserts it, in the transaction of the change it records; concurrent writers never give
 /// two rows one `seq`.
 ///
@@ -937,7 +945,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         after_seq: u64,
         limit: u32,
-    ) -> Result<Vec<crate::audit_chain::ChainedAudit>, StoreError>;
+    ) -> Result<Vec<ChainedAudit>, StoreError>;
     /// An audit row that stands alone (e.g. a failed login, which changes nothing else).
     async fn insert_audit(&self, audit: &AuditRecord) -> Result<(), StoreError>;
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;

@@ -413,40 +413,6 @@ pub async fn audit(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A listing of `total` numbers served the way the API pages it.
-    async fn pages(limit: u32, total: usize) -> (Vec<usize>, u64, Vec<(u32, usize)>) {
-        let mut calls = Vec::new();
-        let (items, count) = collect_pages(limit, PAGE, |page_limit, offset| {
-            calls.push((page_limit, offset));
-            let page: Vec<usize> = (offset..total).take(page_limit as usize).collect();
-            async move { Ok((page, total as u64)) }
-        })
-        .await
-        .unwrap();
-        (items, count, calls)
-    }
-
-    #[tokio::test]
-    async fn listings_are_fetched_page_by_page_up_to_the_limit() {
-        let (items, total, calls) = pages(2100, 2500).await;
-        assert_eq!(items, (0..2100).collect::<Vec<_>>());
-        assert_eq!(total, 2500);
-        assert_eq!(calls, [(1000, 0), (1000, 1000), (100, 2000)]);
-
-        let (items, total, calls) = pages(100, 10).await;
-        assert_eq!((items.len(), total), (10, 10));
-        assert_eq!(calls, [(100, 0)], "a short page is the last");
-
-        let (items, _, calls) = pages(1000, 1000).await;
-        assert_eq!(items.len(), 1000);
-        assert_eq!(calls.len(), 1);
-    }
-}
-
 pub async fn verify_audit(ctx: &Context) -> Result<(), CliError> {
     let session = ctx.session().await?;
     let result = session
@@ -520,4 +486,38 @@ pub async fn export_audit(ctx: &Context, since_seq: u64) -> Result<(), CliError>
         None => eprintln!("Nothing to export after seq {since_seq}."),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing of `total` numbers served the way the API pages it.
+    async fn pages(limit: u32, total: usize) -> (Vec<usize>, u64, Vec<(u32, usize)>) {
+        let mut calls = Vec::new();
+        let (items, count) = collect_pages(limit, PAGE, |page_limit, offset| {
+            calls.push((page_limit, offset));
+            let page: Vec<usize> = (offset..total).take(page_limit as usize).collect();
+            async move { Ok((page, total as u64)) }
+        })
+        .await
+        .unwrap();
+        (items, count, calls)
+    }
+
+    #[tokio::test]
+    async fn listings_are_fetched_page_by_page_up_to_the_limit() {
+        let (items, total, calls) = pages(2100, 2500).await;
+        assert_eq!(items, (0..2100).collect::<Vec<_>>());
+        assert_eq!(total, 2500);
+        assert_eq!(calls, [(1000, 0), (1000, 1000), (100, 2000)]);
+
+        let (items, total, calls) = pages(100, 10).await;
+        assert_eq!((items.len(), total), (10, 10));
+        assert_eq!(calls, [(100, 0)], "a short page is the last");
+
+        let (items, _, calls) = pages(1000, 1000).await;
+        assert_eq!(items.len(), 1000);
+        assert_eq!(calls.len(), 1);
+    }
 }

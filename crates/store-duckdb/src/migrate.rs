@@ -271,6 +271,42 @@ mod tests {
         );
     }
 
+    /// Rows from before the hash chain get a `seq` in the order they happened and their hashes
+    /// when the database is migrated; new rows extend the chain.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn rows_written_before_the_chain_join_it_when_migrated() {
+        use da_domain::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("da.duckdb");
+        {
+            let mut conn = open_connection(&path).unwrap();
+            let before_chain: &'static [Migration] = &MIGRATIONS[..8];
+            assert_eq!(migrate_with(&mut conn, &path, before_chain).unwrap(), 8);
+            conn.execute_batch(
+                "INSERT INTO audit_log (id, occurred_at, action, params) VALUES
+                   ('00000000-0000-0000-0000-000000000003', '2026-01-03 00:00:00', 'c', '{}'),
+                   ('00000000-0000-0000-0000-000000000001', '2026-01-01 00:00:00', 'a', '{\"k\": 1}'),
+                   ('00000000-0000-0000-0000-000000000002', '2026-01-02 00:00:00.5', 'b', '{}');",
+            )
+            .unwrap();
+        }
+        let store = crate::DuckDbStore::open(&path).unwrap();
+        store
+            .insert_audit(&da_domain::audit::record("d", "test"))
+            .await
+            .unwrap();
+        let rows = store.audit_chain(0, 10).await.unwrap();
+        let actions: Vec<&str> = rows.iter().map(|r| r.record.action.as_str()).collect();
+        assert_eq!(actions, ["a", "b", "c", "d"]);
+        let mut check = da_domain::audit_chain::ChainCheck::default();
+        assert!(rows.iter().all(|row| check.push(row)), "{rows:?}");
+        assert_eq!(check.rows(), 4);
+        drop(store);
+        // Opening again hashes nothing twice.
+        let again = crate::DuckDbStore::open(&path).unwrap();
+        assert_eq!(again.audit_chain(0, 10).await.unwrap(), rows);
+    }
+
     #[test]
     fn the_real_migrations_apply_and_are_recorded() {
         let dir = tempfile::tempdir().unwrap();

@@ -138,6 +138,15 @@ async fn malformed_and_unknown_refresh_tokens_are_refused_plainly() {
     assert_eq!(wrong_client.status(), 422);
 }
 
+/// The CLI session of `login` has ended: its refresh token is refused.
+async fn assert_session_over(server: &TestServer, login: &TokenResponse) {
+    let refresh = login.refresh_token.as_deref().expect("a CLI session");
+    assert_eq!(
+        refused(server.client().refresh(refresh).await),
+        (401, "Invalid or expired refresh token".into())
+    );
+}
+
 #[tokio::test]
 async fn cli_sessions_end_with_logout_deactivation_and_password_changes() {
     let server = TestServer::start().await;
@@ -152,15 +161,7 @@ async fn cli_sessions_end_with_logout_deactivation_and_password_changes() {
         .logout()
         .await
         .unwrap();
-    assert_eq!(
-        refused(
-            server
-                .client()
-                .refresh(by_logout.refresh_token.as_deref().unwrap())
-                .await
-        ),
-        (401, "Invalid or expired refresh token".into())
-    );
+    assert_session_over(&server, &by_logout).await;
 
     let by_password = cli_login(&server, "ann@example.com", "ann-password-1").await;
     let browser = server.signed_in("ann@example.com", "ann-password-1").await;
@@ -168,28 +169,11 @@ async fn cli_sessions_end_with_logout_deactivation_and_password_changes() {
         .change_password("ann-password-1", "ann-password-2")
         .await
         .unwrap();
-    assert_eq!(
-        refused(
-            server
-                .client()
-                .refresh(by_password.refresh_token.as_deref().unwrap())
-                .await
-        )
-        .0,
-        401
-    );
+    assert_session_over(&server, &by_password).await;
 
     let by_deactivation = cli_login(&server, "ann@example.com", "ann-password-2").await;
     server.admin().await.deactivate_user(ann.id).await.unwrap();
-    assert_eq!(
-        refused(
-            server
-                .client()
-                .refresh(by_deactivation.refresh_token.as_deref().unwrap())
-                .await
-        ),
-        (401, "Invalid or expired refresh token".into())
-    );
+    assert_session_over(&server, &by_deactivation).await;
 }
 
 #[tokio::test]

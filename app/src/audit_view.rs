@@ -130,6 +130,21 @@ pub fn describe(row: &AuditRow) -> String {
             quoted(p, "group")
         ),
         action::QUERY_RUN => "Ran a query".into(),
+        action::SESSION_REFRESH => "Renewed a CLI session".into(),
+        action::SESSION_REFRESH_REUSE => format!(
+            "A spent refresh token came back: signed out the CLI session{}",
+            quoted(p, "device_label")
+        ),
+        action::DEVICE_REQUEST => format!("A device asked to sign in{}", quoted(p, "client_name")),
+        action::DEVICE_APPROVE => format!("Approved a device sign-in{}", quoted(p, "client_name")),
+        action::DEVICE_DENY => format!("Denied a device sign-in{}", quoted(p, "client_name")),
+        action::TOKEN_LEAK_REVOKE => match text(p, "source") {
+            Some(source) => format!(
+                "Revoked leaked token{} (found in {source})",
+                quoted(p, "name")
+            ),
+            None => format!("Revoked leaked token{}", quoted(p, "name")),
+        },
         other => other.to_owned(),
     }
 }

@@ -374,6 +374,9 @@ fn runs_long(method: &axum::http::Method, path: &str) -> bool {
         || path == "/api/query"
         // The query page's server function: bounded by DA_QUERY_TIMEOUT_SECONDS instead.
         || path == "/rpc/query"
+        // Walking or streaming the whole audit chain grows with the log.
+        || path == "/api/admin/audit/verify"
+        || path == "/api/admin/audit/export"
 }
 
 /// 503 for a request past [`REQUEST_DEADLINE`] (a stuck store, say), except the long ones.

@@ -173,6 +173,17 @@ async fn a_scanner_reports_with_the_shared_secret_and_nobody_else_without_admin_
         .await
         .unwrap();
     assert_eq!(malformed.status(), 422);
+    let stranger = server
+        .post("/api/tokens/leaked")
+        .json(&json!({"tokens": "da_pat_x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stranger.status(),
+        401,
+        "who asks comes before what is asked"
+    );
 }
 
 #[tokio::test]

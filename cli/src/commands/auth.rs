@@ -69,6 +69,8 @@ pub async fn login(
         }
     };
 
+    // Under the lock: a `da` refreshing at this moment must not write back what it read.
+    let lock = crate::settings::CredentialsLock::acquire(&ctx.paths)?;
     let mut credentials = Credentials::load(&ctx.paths)?;
     credentials.set(
         &server,
@@ -81,6 +83,7 @@ pub async fn login(
         },
     );
     credentials.save(&ctx.paths)?;
+    drop(lock);
     // A server named on the command line becomes the default only once it has worked.
     let mut config = Config::load(&ctx.paths)?;
     if source == ServerSource::Flag || config.server().is_none() {
@@ -227,9 +230,12 @@ pub async fn logout(ctx: &Context) -> Result<(), CliError> {
             Err(err) => return Err(err),
         }
     }
-    let mut credentials = Credentials::load(&ctx.paths)?;
-    credentials.remove(&server);
-    credentials.save(&ctx.paths)?;
+    {
+        let _lock = crate::settings::CredentialsLock::acquire(&ctx.paths)?;
+        let mut credentials = Credentials::load(&ctx.paths)?;
+        credentials.remove(&server);
+        credentials.save(&ctx.paths)?;
+    }
     match stored.kind {
         CredentialKind::Session => {
             let client = anonymous.with_token(stored.token);
@@ -350,6 +356,7 @@ pub async fn import_token(ctx: &Context) -> Result<(), CliError> {
                 .with_hint("the token was not saved; the stored credential is unchanged")
         })?;
     let kind = CredentialKind::from_api(me.credential.kind);
+    let _lock = crate::settings::CredentialsLock::acquire(&ctx.paths)?;
     let mut credentials = Credentials::load(&ctx.paths)?;
     credentials.set(
         &server,

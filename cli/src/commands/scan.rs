@@ -118,17 +118,26 @@ pub async fn scan(
         let mut tokens: Vec<String> = findings.iter().map(|f| f.token.clone()).collect();
         tokens.sort();
         tokens.dedup();
-        let request = da_types::LeakReport {
-            tokens,
-            source: Some(source.unwrap_or_else(|| "da token scan".to_owned())),
+        let source = source.unwrap_or_else(|| "da token scan".to_owned());
+        let mut total = da_types::LeakOutcome {
+            checked: 0,
+            revoked: 0,
         };
-        outcome = Some(
-            session
+        // The server takes at most REPORT_MAX strings a report.
+        for chunk in tokens.chunks(1000) {
+            let request = da_types::LeakReport {
+                tokens: chunk.to_vec(),
+                source: Some(source.clone()),
+            };
+            let part = session
                 .client
                 .report_leaked(&request)
                 .await
-                .map_err(|e| session.explain(e))?,
-        );
+                .map_err(|e| session.explain(e))?;
+            total.checked += part.checked;
+            total.revoked += part.revoked;
+        }
+        outcome = Some(total);
     }
     if ctx.json {
         print_json(&serde_json::json!({ "findings": findings, "report": outcome }))?;

@@ -67,18 +67,29 @@ impl Services {
     /// `GET /api/admin/audit/verify`: walks the hash chain from its first row and reports the
     /// first row that does not match (edited, inserted or deleted behind the server's back).
     pub async fn verify_audit(&self, _admin: &Admin) -> Result<AuditVerification, Error> {
+        // The head first: rows appended while the walk runs lie beyond it and are not judged.
+        let state = self.inner.store.audit_chain_state().await?;
         let mut check = ChainCheck::default();
         let mut after = 0;
-        loop {
+        while after < state.head_seq {
             let page = self.inner.store.audit_chain(after, CHAIN_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            let full = page.len() == CHAIN_PAGE as usize;
-            if !page.iter().all(|row| check.push(row)) || !full {
+            let mine = page.iter().filter(|row| row.seq <= state.head_seq);
+            if !mine.into_iter().all(|row| check.push(row)) {
                 break;
             }
         }
-        Ok(match check.broken_at() {
+        let broken_at = check.broken_at().or_else(|| {
+            // The walk checks out, but it must end where the database's head says, at that
+            // hash, having seen every row: a cut-off tail, or a row without a place in the chain
+            // (no seq, a repeated seq), is a break just after the last good row.
+            let whole = check.rows() == state.head_seq
+                && check.head() == state.head_hash
+                && state.rows == state.head_seq;
+            (!whole).then(|| check.rows().min(state.head_seq) + 1)
+        });
+        Ok(match broken_at {
             None => AuditVerification {
                 ok: true,
                 rows: check.rows(),
@@ -115,6 +126,10 @@ impl Services {
             .map(|row| AuditExportRow {
                 seq: row.seq,
                 hash: row.hash,
+                at_micros: row
+                    .record
+                    .at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 row: row_view(row.record),
             })
             .collect())

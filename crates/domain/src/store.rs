@@ -225,6 +225,16 @@ pub struct ChainedAudit {
     pub record: AuditRecord,
 }
 
+/// The chain's head as the database records it, and the rows it should account for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChainState {
+    /// The last appended row's `seq` (0 for an empty log) and `hash`.
+    pub head_seq: u64,
+    pub head_hash: String,
+    /// Rows with `seq <= head_seq` or no `seq` at all: `head_seq` when nothing was tampered with.
+    pub rows: u64,
+}
+
 /// A personal access token as stored: never the secret, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -940,6 +950,9 @@ pub trait Store: Send + Sync + 'static {
     /// What the other replicas broadcast, from now on; `None` when there can be none.
     fn remote_changes(&self) -> Option<tokio::sync::broadcast::Receiver<RemoteChange>>;
 
+    /// The chain's head and how many rows stand at or before it (or have no `seq`), read in
+    /// one snapshot.
+    async fn audit_chain_state(&self) -> Result<AuditChainState, StoreError>;
     /// Up to `limit` rows with `seq > after_seq`, by `seq`, with their chain hashes.
     async fn audit_chain(
         &self,

@@ -4,7 +4,7 @@ use crate::conditions::Conditions;
 use crate::rows::{AUDIT_COLUMNS, audit_from_row, credential_kind_str, ts};
 use chrono::SubsecRound;
 use da_domain::audit_chain::{self, ChainedAudit};
-use da_domain::store::{AuditFilter, AuditRecord};
+use da_domain::store::{AuditChainState, AuditFilter, AuditRecord};
 use duckdb::{Connection, params, params_from_iter};
 
 /// Appends the row to the hash chain. The head moves in the same transaction (one row,
@@ -44,6 +44,22 @@ pub(crate) fn insert(conn: &Connection, audit: &AuditRecord) -> Result<(), duckd
     Ok(())
 }
 
+pub(crate) fn chain_state(conn: &Connection) -> Result<AuditChainState, duckdb::Error> {
+    conn.query_row(
+        "SELECT c.seq, c.hash, \
+         (SELECT count(*) FROM audit_log a WHERE a.seq IS NULL OR a.seq <= c.seq) \
+         FROM audit_chain c",
+        [],
+        |row| {
+            Ok(AuditChainState {
+                head_seq: row.get::<_, i64>(0)?.max(0) as u64,
+                head_hash: row.get(1)?,
+                rows: row.get::<_, i64>(2)?.max(0) as u64,
+            })
+        },
+    )
+}
+
 /// Rows after `after_seq`, in chain order.
 pub(crate) fn chain(
     conn: &Connection,
@@ -55,13 +71,16 @@ pub(crate) fn chain(
          WHERE seq > ? ORDER BY seq LIMIT ?"
     ))?;
     select
-        .query_map(params![after_seq as i64, limit], |row| {
-            Ok(ChainedAudit {
-                record: audit_from_row(row)?,
-                seq: row.get::<_, i64>(10)? as u64,
-                hash: row.get(11)?,
-            })
-        })?
+        .query_map(
+            params![i64::try_from(after_seq).unwrap_or(i64::MAX), limit],
+            |row| {
+                Ok(ChainedAudit {
+                    record: audit_from_row(row)?,
+                    seq: row.get::<_, i64>(10)? as u64,
+                    hash: row.get(11)?,
+                })
+            },
+        )?
         .collect()
 }
 
@@ -73,7 +92,8 @@ pub(crate) fn chain_unhashed(conn: &mut Connection) -> Result<u64, duckdb::Error
         tx.query_row("SELECT hash FROM audit_chain", [], |row| row.get(0))?;
     let rows: Vec<(i64, AuditRecord)> = tx
         .prepare(&format!(
-            "SELECT {AUDIT_COLUMNS}, seq FROM audit_log WHERE hash IS NULL ORDER BY seq"
+            "SELECT {AUDIT_COLUMNS}, seq FROM audit_log \
+             WHERE hash IS NULL AND seq > (SELECT seq FROM audit_chain) ORDER BY seq"
         ))?
         .query_map([], |row| Ok((row.get(10)?, audit_from_row(row)?)))?
         .collect::<Result<_, _>>()?;

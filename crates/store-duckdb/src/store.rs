@@ -721,6 +721,10 @@ impl Store for DuckDbStore {
         self.insert_audit_batched(audit).await
     }
 
+    async fn audit_chain_state(&self) -> Result<da_domain::store::AuditChainState, StoreError> {
+        self.read(audit::chain_state).await
+    }
+
     async fn audit_chain(
         &self,
         after_seq: u64,

@@ -4,7 +4,7 @@ use crate::conditions::Conditions;
 use crate::rows::{self, AUDIT_COLUMNS, DbError, credential_kind_str};
 use chrono::SubsecRound;
 use da_domain::audit_chain::{self, ChainedAudit};
-use da_domain::store::{AuditFilter, AuditRecord};
+use da_domain::store::{AuditChainState, AuditFilter, AuditRecord};
 use deadpool_postgres::GenericClient;
 
 /// Appends the row to the hash chain in one statement: the head row's update (whose row lock
@@ -48,6 +48,23 @@ pub(crate) async fn insert(db: &impl GenericClient, audit: &AuditRecord) -> Resu
     Ok(())
 }
 
+pub(crate) async fn chain_state(db: &impl GenericClient) -> Result<AuditChainState, DbError> {
+    let row = db
+        .query_one(
+            "SELECT c.seq, c.hash, \
+             (SELECT count(*) FROM audit_log a WHERE a.seq IS NULL OR a.seq <= c.seq) \
+             FROM audit_chain c",
+            &[],
+        )
+        .await?;
+    let (seq, rows): (i64, i64) = (row.try_get(0)?, row.try_get(2)?);
+    Ok(AuditChainState {
+        head_seq: u64::try_from(seq).unwrap_or(0),
+        head_hash: row.try_get(1)?,
+        rows: u64::try_from(rows).unwrap_or(0),
+    })
+}
+
 /// Rows after `after_seq`, in chain order.
 pub(crate) async fn chain(
     db: &impl GenericClient,
@@ -81,7 +98,10 @@ pub(crate) async fn chain_unhashed(db: &impl GenericClient) -> Result<u64, DbErr
         .try_get(0)?;
     let unhashed = db
         .query(
-            &format!("SELECT {AUDIT_COLUMNS}, seq FROM audit_log WHERE hash IS NULL ORDER BY seq"),
+            &format!(
+                "SELECT {AUDIT_COLUMNS}, seq FROM audit_log \
+                 WHERE hash IS NULL AND seq > (SELECT seq FROM audit_chain) ORDER BY seq"
+            ),
             &[],
         )
         .await?;
@@ -108,6 +128,12 @@ pub(crate) async fn chain_unhashed(db: &impl GenericClient) -> Result<u64, DbErr
         )
         .await?;
     }
+    // From here on a row without its place in the chain cannot be written (an old replica
+    // still running during an upgrade fails its writes rather than leaving a gap).
+    db.batch_execute(
+        "ALTER TABLE audit_log ALTER COLUMN seq SET NOT NULL, ALTER COLUMN hash SET NOT NULL",
+    )
+    .await?;
     Ok(unhashed.len() as u64)
 }
 

@@ -677,6 +677,10 @@ impl Store for PgStore {
         read!(self, |db| audit::insert(db, audit))
     }
 
+    async fn audit_chain_state(&self) -> Result<da_domain::store::AuditChainState, StoreError> {
+        read!(self, |db| audit::chain_state(db))
+    }
+
     async fn audit_chain(
         &self,
         after_seq: u64,

@@ -283,6 +283,8 @@ pub struct AuditVerification {
 pub struct AuditExportRow {
     pub seq: u64,
     pub hash: String,
+    /// `at` to the microsecond, as hashed (the listing's `at` has whole seconds).
+    pub at_micros: String,
     #[serde(flatten)]
     pub row: AuditRow,
 }

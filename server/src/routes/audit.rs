@@ -73,9 +73,14 @@ pub async fn export(
                     let after = page.last().map_or(0, |row| row.seq);
                     match services.export_audit(&caller, after, EXPORT_PAGE).await {
                         Ok(next) => Some(next),
+                        // Cut the body off rather than end it cleanly: the client must see
+                        // a broken transfer, never a short log that looks complete.
                         Err(err) => {
                             tracing::warn!(error = %err, "the audit export stopped early");
-                            None
+                            return Some((
+                                Err(std::io::Error::other("the audit export stopped early")),
+                                None,
+                            ));
                         }
                     }
                 }

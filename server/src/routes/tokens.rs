@@ -90,10 +90,12 @@ pub async fn leaked(
     Client(client): Client,
     headers: axum::http::HeaderMap,
     axum::Extension(auth): axum::Extension<da_domain::AuthState>,
-    ApiJson(report): ApiJson<da_types::LeakReport>,
+    // Who asks is settled before the body is judged: a stranger hears 401, not a 422.
+    report: Result<ApiJson<da_types::LeakReport>, HttpError>,
 ) -> Result<Json<da_types::LeakOutcome>, HttpError> {
     let bearer = crate::middleware::bearer_credential(&headers);
     let reporter = state.services.leak_reporter(bearer.as_deref(), &auth)?;
+    let ApiJson(report) = report?;
     Ok(Json(
         state
             .services

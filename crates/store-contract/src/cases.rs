@@ -2198,6 +2198,11 @@ pub async fn the_audit_chain_holds_under_concurrent_writers(db: Db) {
         assert_eq!(chained.seq, i as u64 + 1);
         assert!(check.push(chained), "row {} does not chain", chained.seq);
     }
+    // The recorded head is the last row, and every row is accounted for.
+    let state = db.audit_chain_state().await.unwrap();
+    assert_eq!(state.head_seq, rows.len() as u64);
+    assert_eq!(state.head_hash, rows.last().unwrap().hash);
+    assert_eq!(state.rows, state.head_seq);
     // Paging by seq gives the same rows.
     let tail = db.audit_chain(100, 10).await.unwrap();
     assert_eq!(

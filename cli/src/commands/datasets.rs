@@ -465,6 +465,11 @@ pub async fn put(
         Some(ext) if ext == "csv" => DatasetFormat::Csv,
         _ => return Err(CliError::usage("FILE must end in .parquet or .csv")),
     };
+    // The server's own rule, checked before the upload: a refusal it sends while the file is
+    // still streaming can be lost in the broken connection.
+    if !da_types::valid_dataset_name(name) {
+        return Err(CliError::failure(da_types::detail::DATASET_NAME_INVALID));
+    }
     let opened = tokio::fs::File::open(file)
         .await
         .map_err(|e| CliError::failure(format!("cannot read {}: {e}", file.display())))?;

@@ -414,3 +414,33 @@ async fn da_logout_ends_a_cli_session_even_after_its_access_token_expired() {
         "only the admin's own browser session: {live:?}"
     );
 }
+
+#[tokio::test]
+async fn an_approval_dies_with_the_session_that_gave_it() {
+    let server = TestServer::start().await;
+    let ann = server
+        .create_user("ann@example.com", "analyst", "ann-password-1")
+        .await;
+    let browser = server.signed_in("ann@example.com", "ann-password-1").await;
+    let client = server.client();
+    let grant = client.device_code(None).await.unwrap();
+    browser.decide_device(&grant.user_code, true).await.unwrap();
+    // "Sign out everywhere" lands between the click and the CLI's next poll.
+    server
+        .admin()
+        .await
+        .revoke_user_sessions(ann.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        device_answer(client.device_token(&grant.device_code).await).0,
+        ErrorCode::AccessDenied
+    );
+    let sessions = server
+        .signed_in("ann@example.com", "ann-password-1")
+        .await
+        .my_sessions()
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 1, "no CLI session was opened: {sessions:?}");
+}

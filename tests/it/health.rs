@@ -43,8 +43,8 @@ async fn detailed_health_needs_a_user_and_reports_storage() {
     assert_eq!(detailed.status, "ok");
     // Each backend numbers its own migrations.
     let (storage, schema) = match da_integration_tests::backend() {
-        da_integration_tests::Backend::DuckDb => ("duckdb", 9),
-        da_integration_tests::Backend::Postgres => ("postgres", 2),
+        da_integration_tests::Backend::DuckDb => ("duckdb", 10),
+        da_integration_tests::Backend::Postgres => ("postgres", 3),
     };
     assert_eq!(detailed.storage, storage);
     assert_eq!(detailed.schema_version, schema);

@@ -173,6 +173,7 @@ impl Services {
         }
         let user = user.expect("checked above");
         let check = LoginCheck {
+            approved_in: None,
             password_hash: stored_hash,
             sso: None,
         };
@@ -258,7 +259,8 @@ impl Services {
             // Single sign-on: another subject took the account's link while this one ran.
             LoginOutcome::PasswordChanged
             | LoginOutcome::UserGone
-            | LoginOutcome::OtherIdentity => {
+            | LoginOutcome::OtherIdentity
+            | LoginOutcome::ApprovalGone => {
                 return Err(Error::Unauthenticated(AuthFailure::InvalidLogin));
             }
             LoginOutcome::Deactivated => {
@@ -355,6 +357,7 @@ impl Services {
             );
         self.insert_admin(&user, guard, &row).await?;
         let check = LoginCheck {
+            approved_in: None,
             password_hash: user.password_hash.clone(),
             sso: None,
         };

@@ -213,7 +213,10 @@ impl Services {
         let (action, decision) = match request.approve {
             true => (
                 audit::DEVICE_APPROVE,
-                DeviceDecision::Approved(principal.user_id),
+                DeviceDecision::Approved {
+                    user_id: principal.user_id,
+                    session_id: caller.session_id(),
+                },
             ),
             false => (audit::DEVICE_DENY, DeviceDecision::Denied),
         };
@@ -251,7 +254,7 @@ impl Services {
             .store
             .poll_device_grant(&pat::hash(presented), Utc::now(), POLL_GRACE_MS)
             .await?;
-        let user_id = match poll {
+        let (user_id, approved_in) = match poll {
             DevicePoll::Unknown | DevicePoll::Expired => {
                 return Err(Error::DeviceGrant(DeviceGrantError::ExpiredToken));
             }
@@ -260,7 +263,11 @@ impl Services {
                 return Err(Error::DeviceGrant(DeviceGrantError::AuthorizationPending));
             }
             DevicePoll::Denied => return Err(Error::DeviceGrant(DeviceGrantError::AccessDenied)),
-            DevicePoll::Approved { user_id, .. } => user_id,
+            DevicePoll::Approved {
+                user_id,
+                session_id,
+                ..
+            } => (user_id, session_id),
         };
         // Deactivated or deleted since approving: the session write below refuses it too.
         let user = self
@@ -270,7 +277,12 @@ impl Services {
             .await?
             .filter(|u| u.active)
             .ok_or(Error::DeviceGrant(DeviceGrantError::AccessDenied))?;
-        let check = LoginCheck::default();
+        // The approving session must still be live when this one is written: a password change
+        // or "sign out everywhere" after the click cancels the approval too.
+        let check = LoginCheck {
+            approved_in: Some(approved_in),
+            ..LoginCheck::default()
+        };
         self.start_session(&user, &check, client, method::DEVICE, LoginClient::Cli)
             .await
             .map_err(|err| match err {

@@ -203,6 +203,7 @@ impl Services {
         // The link proved the account: this client starts afresh with it.
         self.account_proved(&user.email, client).await;
         let check = LoginCheck {
+            approved_in: None,
             password_hash: Some(password_hash),
             sso: None,
         };

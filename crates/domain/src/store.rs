@@ -130,7 +130,11 @@ pub enum RefreshOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceDecision {
     Pending,
-    Approved(Uuid),
+    /// By this user, signed in with this session.
+    Approved {
+        user_id: Uuid,
+        session_id: Uuid,
+    },
     Denied,
 }
 
@@ -161,9 +165,10 @@ pub enum DevicePoll {
     Pending,
     /// Denied: the code is gone now.
     Denied,
-    /// Approved by this user: the code is spent now, by this poll alone.
+    /// Approved by this user in this session: the code is spent now, by this poll alone.
     Approved {
         user_id: Uuid,
+        session_id: Uuid,
         client_name: String,
     },
 }
@@ -179,8 +184,12 @@ pub fn poll_outcome(
         return DevicePoll::Expired;
     }
     match grant.decision {
-        DeviceDecision::Approved(user_id) => DevicePoll::Approved {
+        DeviceDecision::Approved {
             user_id,
+            session_id,
+        } => DevicePoll::Approved {
+            user_id,
+            session_id,
             client_name: grant.client_name.clone(),
         },
         DeviceDecision::Denied => DevicePoll::Denied,
@@ -426,6 +435,9 @@ pub struct LoginCheck {
     /// The login came through single sign-on as this identity: mark the user `sso` and link
     /// them to it, unless they are linked to another subject at the same provider.
     pub sso: Option<SsoIdentity>,
+    /// A device grant: the session that approved it must still be live (not revoked, not
+    /// expired at the new session's `created_at`), else `ApprovalGone`.
+    pub approved_in: Option<Uuid>,
 }
 
 /// Who the identity provider says signed in: its issuer and the subject (`sub`) it vouches for.
@@ -443,6 +455,7 @@ impl std::fmt::Debug for LoginCheck {
                 &self.password_hash.as_ref().map(|_| "<redacted>"),
             )
             .field("sso", &self.sso)
+            .field("approved_in", &self.approved_in)
             .finish()
     }
 }
@@ -456,6 +469,8 @@ pub enum LoginOutcome {
     PasswordChanged,
     /// Single sign-on: the account is linked to another subject at this provider.
     OtherIdentity,
+    /// The session that approved a device grant has ended since.
+    ApprovalGone,
 }
 
 /// A dataset as stored: its file's facts, who may read it, and the groups it is granted to.

@@ -272,6 +272,7 @@ pub async fn a_user_change_writes_only_its_columns(db: Db) {
             s,
             None,
             &LoginCheck {
+                approved_in: None,
                 password_hash: None,
                 ..Default::default()
             },
@@ -449,6 +450,7 @@ pub async fn deleting_a_user_takes_their_credentials_and_keeps_the_audit(db: Db)
         &live,
         None,
         &LoginCheck {
+            approved_in: None,
             password_hash: None,
             ..Default::default()
         },
@@ -563,6 +565,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
     let admin = add_user(&db, "root@example.com", Role::Admin).await;
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let verified = LoginCheck {
+        approved_in: None,
         password_hash: ann.password_hash.clone(),
         ..Default::default()
     };
@@ -681,6 +684,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
             &session(ann.id, Duration::hours(1)),
             None,
             &LoginCheck {
+                approved_in: None,
                 password_hash: None,
                 ..Default::default()
             },
@@ -695,6 +699,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
             &session(Uuid::new_v4(), Duration::hours(1)),
             None,
             &LoginCheck {
+                approved_in: None,
                 password_hash: None,
                 ..Default::default()
             },
@@ -710,6 +715,7 @@ pub async fn a_login_is_recorded_only_while_its_checks_hold(db: Db) {
 /// A single sign-on login as `subject` at the test provider.
 fn sso_as(subject: &str) -> LoginCheck {
     LoginCheck {
+        approved_in: None,
         password_hash: None,
         sso: Some(SsoIdentity {
             issuer: "https://idp.example".into(),
@@ -721,6 +727,7 @@ fn sso_as(subject: &str) -> LoginCheck {
 pub async fn sessions_are_found_listed_revoked_and_touched(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
     let none = LoginCheck {
+        approved_in: None,
         password_hash: None,
         ..Default::default()
     };
@@ -1225,6 +1232,7 @@ pub async fn concurrent_flushes_of_one_token_all_succeed(db: Db) {
         &live,
         None,
         &LoginCheck {
+            approved_in: None,
             password_hash: None,
             ..Default::default()
         },
@@ -2377,6 +2385,15 @@ fn grant(device: &str, user_code: &str, lifetime: Duration) -> DeviceGrantRecord
 /// A device request is polled, slowed down, decided once, and handed out once.
 pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
     let ann = add_user(&db, "ann@example.com", Role::Analyst).await;
+    // The browser session Ann approves with.
+    let browser = session(ann.id, Duration::days(1));
+    db.record_login(&browser, None, &LoginCheck::default(), &row("auth.login"))
+        .await
+        .unwrap();
+    let approved = DeviceDecision::Approved {
+        user_id: ann.id,
+        session_id: browser.id,
+    };
     let pending = grant("dev-1", "code-1", Duration::minutes(10));
     db.create_device_grant(&pending, &row("device.request"))
         .await
@@ -2415,7 +2432,7 @@ pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
         let db = db.clone();
         deciders.spawn(async move {
             let decision = match approve {
-                true => DeviceDecision::Approved(ann.id),
+                true => approved,
                 false => DeviceDecision::Denied,
             };
             db.decide_device_grant("code-1", decision, now(), &row("device.decide"))
@@ -2445,10 +2462,14 @@ pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
         .collect();
     assert_eq!(answered.len(), 1, "{polls:?}");
     match decision {
-        DeviceDecision::Approved(user) => assert_eq!(
+        DeviceDecision::Approved {
+            user_id,
+            session_id,
+        } => assert_eq!(
             answered[0],
             &DevicePoll::Approved {
-                user_id: user,
+                user_id,
+                session_id,
                 client_name: "laptop".into()
             }
         ),
@@ -2463,7 +2484,7 @@ pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
         .unwrap();
     let later = now() + Duration::seconds(2);
     assert!(
-        !db.decide_device_grant("code-2", DeviceDecision::Approved(ann.id), later, &row("x"))
+        !db.decide_device_grant("code-2", approved, later, &row("x"))
             .await
             .unwrap()
     );
@@ -2482,4 +2503,39 @@ pub async fn a_device_grant_is_decided_once_and_handed_out_once(db: Db) {
     .await
     .unwrap();
     assert_eq!(db.device_grant("code-3").await.unwrap(), None);
+
+    // The CLI session of an approval is written only while the approving session is live.
+    let approved_in = |id| LoginCheck {
+        approved_in: Some(id),
+        ..LoginCheck::default()
+    };
+    let cli = session(ann.id, Duration::days(30));
+    assert_eq!(
+        db.record_login(
+            &cli,
+            Some("rt-dev"),
+            &approved_in(browser.id),
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::Recorded
+    );
+    db.revoke_session(browser.id, now(), &row("session.revoke"))
+        .await
+        .unwrap();
+    let late = session(ann.id, Duration::days(30));
+    assert_eq!(
+        db.record_login(
+            &late,
+            Some("rt-late"),
+            &approved_in(browser.id),
+            &row("auth.login")
+        )
+        .await
+        .unwrap(),
+        LoginOutcome::ApprovalGone
+    );
+    assert_eq!(db.session_by_id(late.id).await.unwrap(), None);
+    assert_eq!(db.refresh_token("rt-late").await.unwrap(), None);
 }

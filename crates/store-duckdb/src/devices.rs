@@ -81,13 +81,18 @@ pub(crate) fn extend_session(
 }
 
 const GRANT_COLUMNS: &str = "device_hash, user_code_hash, client_name, ip, created_at, expires_at, \
-                             interval_seconds, last_poll_at, decision, user_id";
+                             interval_seconds, last_poll_at, decision, user_id, \
+                             approved_by_session";
 
 fn grant_from_row(row: &Row<'_>) -> Result<DeviceGrantRecord, duckdb::Error> {
     let user_id = parse_uuid_opt(row.get(9)?)?;
-    let decision = match (row.get::<_, String>(8)?.as_str(), user_id) {
-        ("approved", Some(user)) => DeviceDecision::Approved(user),
-        ("denied", _) => DeviceDecision::Denied,
+    let session_id = parse_uuid_opt(row.get(10)?)?;
+    let decision = match (row.get::<_, String>(8)?.as_str(), user_id, session_id) {
+        ("approved", Some(user_id), Some(session_id)) => DeviceDecision::Approved {
+            user_id,
+            session_id,
+        },
+        ("denied", _, _) => DeviceDecision::Denied,
         _ => DeviceDecision::Pending,
     };
     Ok(DeviceGrantRecord {
@@ -111,7 +116,7 @@ pub(crate) fn insert_grant(
     conn.prepare_cached("DELETE FROM device_grants WHERE expires_at <= ?")?
         .execute([ts(grant.created_at)])?;
     conn.prepare_cached(&format!(
-        "INSERT INTO device_grants ({GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', NULL)"
+        "INSERT INTO device_grants ({GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', NULL, NULL)"
     ))?
     .execute(params![
         grant.device_hash,
@@ -144,17 +149,24 @@ pub(crate) fn decide(
     decision: DeviceDecision,
     at: DateTime<Utc>,
 ) -> Result<bool, duckdb::Error> {
-    let (status, user) = match decision {
-        DeviceDecision::Approved(user) => ("approved", Some(user.to_string())),
-        DeviceDecision::Denied => ("denied", None),
+    let (status, user, session) = match decision {
+        DeviceDecision::Approved {
+            user_id,
+            session_id,
+        } => (
+            "approved",
+            Some(user_id.to_string()),
+            Some(session_id.to_string()),
+        ),
+        DeviceDecision::Denied => ("denied", None, None),
         DeviceDecision::Pending => return Ok(false),
     };
     let changed = conn
         .prepare_cached(
-            "UPDATE device_grants SET decision = ?, user_id = ? \
+            "UPDATE device_grants SET decision = ?, user_id = ?, approved_by_session = ? \
              WHERE user_code_hash = ? AND decision = 'pending' AND expires_at > ?",
         )?
-        .execute(params![status, user, user_code_hash, ts(at)])?;
+        .execute(params![status, user, session, user_code_hash, ts(at)])?;
     Ok(changed > 0)
 }
 

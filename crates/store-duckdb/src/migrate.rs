@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cli_sessions_and_audit_chain",
         sql: include_str!("../migrations/0009_cli_sessions_and_audit_chain.sql"),
     },
+    Migration {
+        version: 10,
+        name: "device_approver_session",
+        sql: include_str!("../migrations/0010_device_approver_session.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

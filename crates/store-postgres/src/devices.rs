@@ -97,15 +97,20 @@ pub(crate) async fn extend_session(
 }
 
 const GRANT_COLUMNS: &str = "device_hash, user_code_hash, client_name, ip, created_at, expires_at, \
-                             interval_seconds, last_poll_at, decision, user_id";
+                             interval_seconds, last_poll_at, decision, user_id, \
+                             approved_by_session";
 
 fn grant(row: &Row) -> Result<DeviceGrantRecord, DbError> {
     let user_id: Option<Uuid> = row.try_get(9)?;
-    let decision = match (row.try_get::<_, &str>(8)?, user_id) {
-        ("approved", Some(user)) => DeviceDecision::Approved(user),
-        ("denied", _) => DeviceDecision::Denied,
-        ("pending", _) => DeviceDecision::Pending,
-        (other, _) => {
+    let session_id: Option<Uuid> = row.try_get(10)?;
+    let decision = match (row.try_get::<_, &str>(8)?, user_id, session_id) {
+        ("approved", Some(user_id), Some(session_id)) => DeviceDecision::Approved {
+            user_id,
+            session_id,
+        },
+        ("denied", _, _) => DeviceDecision::Denied,
+        ("pending", _, _) => DeviceDecision::Pending,
+        (other, _, _) => {
             return Err(BadValue::new("decision", format!("unknown decision {other}")).into());
         }
     };
@@ -135,7 +140,7 @@ pub(crate) async fn insert_grant(
     let insert = db
         .prepare_cached(&format!(
             "INSERT INTO device_grants ({GRANT_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, NULL)"
         ))
         .await?;
     let interval = i32::try_from(grant.interval_seconds).unwrap_or(i32::MAX);
@@ -178,19 +183,25 @@ pub(crate) async fn decide(
     decision: DeviceDecision,
     at: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let (status, user) = match decision {
-        DeviceDecision::Approved(user) => ("approved", Some(user)),
-        DeviceDecision::Denied => ("denied", None),
+    let (status, user, session) = match decision {
+        DeviceDecision::Approved {
+            user_id,
+            session_id,
+        } => ("approved", Some(user_id), Some(session_id)),
+        DeviceDecision::Denied => ("denied", None, None),
         DeviceDecision::Pending => return Ok(false),
     };
     let statement = db
         .prepare_cached(
-            "UPDATE device_grants SET decision = $2, user_id = $3 \
+            "UPDATE device_grants SET decision = $2, user_id = $3, approved_by_session = $5 \
              WHERE user_code_hash = $1 AND decision = 'pending' AND expires_at > $4",
         )
         .await?;
     Ok(db
-        .execute(&statement, &[&user_code_hash, &status, &user, &at])
+        .execute(
+            &statement,
+            &[&user_code_hash, &status, &user, &at, &session],
+        )
         .await?
         > 0)
 }

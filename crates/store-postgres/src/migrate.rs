@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cli_sessions_and_audit_chain",
         sql: include_str!("../migrations/0002_cli_sessions_and_audit_chain.sql"),
     },
+    Migration {
+        version: 3,
+        name: "device_approver_session",
+        sql: include_str!("../migrations/0003_device_approver_session.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

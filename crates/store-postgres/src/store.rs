@@ -201,6 +201,14 @@ impl Store for PgStore {
             {
                 return Ok(Finish::Refused(LoginOutcome::OtherIdentity));
             }
+            if let Some(approver) = check.approved_in {
+                let live = sessions::by_id(&tx, approver)
+                    .await?
+                    .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > session.created_at);
+                if !live {
+                    return Ok(Finish::Refused(LoginOutcome::ApprovalGone));
+                }
+            }
             sessions::insert(&tx, session).await?;
             if let Some(hash) = refresh_hash {
                 devices::insert_refresh(&tx, hash, session.id, session.created_at).await?;

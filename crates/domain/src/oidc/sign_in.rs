@@ -362,6 +362,7 @@ impl Services {
             })?;
         }
         let check = LoginCheck {
+            approved_in: None,
             password_hash: None,
             sso: Some(identity),
         };

@@ -81,7 +81,8 @@ fn CodeForm(set_code: WriteSignal<String>) -> impl IntoView {
         <form class="stack" on:submit=submit data-test="device-code-form">
             <label for="device-code">"The code your terminal shows"</label>
             <input id="device-code" name="code" placeholder="XXXX-XXXX" autocomplete="off"
-                autocapitalize="characters" spellcheck="false" required node_ref=input />
+                autocapitalize="characters" spellcheck="false" required node_ref=input
+                class="device-code-input" />
             <button type="submit" class="primary">"Continue"</button>
         </form>
     }
@@ -100,18 +101,18 @@ fn Decision(info: DeviceRequestInfo, decide: ServerAction<DecideDevice>) -> impl
             <p>"A program asks to sign in to da as you. Approve only if you started it yourself \
                 just now and the code below is the one your terminal shows."</p>
             <dl class="facts">
-                <dt>"Code"</dt><dd><code data-test="device-user-code">{info.user_code.clone()}</code></dd>
+                <dt>"Code"</dt><dd><code class="device-code" data-test="device-user-code">{info.user_code.clone()}</code></dd>
                 <dt>"Program"</dt><dd data-test="device-client">{info.client_name.clone()}</dd>
                 <dt>"From"</dt><dd data-test="device-ip">{info.ip.clone().unwrap_or_else(|| "unknown address".into())}</dd>
                 <dt>"Asked at"</dt><dd>{requested}</dd>
                 <dt>"Expires at"</dt><dd>{expires}</dd>
             </dl>
-            <div class="row notice">
+            <div class="device-actions">
                 <button class="primary" data-test="device-approve" disabled=move || decide.pending().get()
                     on:click=move |_| { decide.dispatch(DecideDevice { user_code: code.get_value(), approve: true }); }>
                     "Approve"
                 </button>
-                <button data-test="device-deny" disabled=move || decide.pending().get()
+                <button class="secondary danger" data-test="device-deny" disabled=move || decide.pending().get()
                     on:click=move |_| { decide.dispatch(DecideDevice { user_code: code.get_value(), approve: false }); }>
                     "Deny"
                 </button>
